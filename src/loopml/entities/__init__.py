@@ -1,0 +1,18 @@
+"""Plain frozen values that cross every layer; no I/O, no ORM rows."""
+
+from loopml.entities.audit import AuditEvent, LineageEdge
+from loopml.entities.registry import AliasRecord, ModelVersion, RegisteredModel
+from loopml.entities.tracking import DatasetInput, Experiment, Metric, Run, RunStatus
+
+__all__ = [
+    "AliasRecord",
+    "AuditEvent",
+    "DatasetInput",
+    "Experiment",
+    "LineageEdge",
+    "Metric",
+    "ModelVersion",
+    "RegisteredModel",
+    "Run",
+    "RunStatus",
+]

@@ -1,0 +1,173 @@
+"""Store protocols: one small interface per aggregate.
+
+Every protocol has an in-memory twin (:mod:`loopml.store.memory`) and a SQL
+implementation (:mod:`loopml.store.sql`, SQLite and PostgreSQL) that pass the
+same contract tests (``tests/store/``). Implementations return entities from
+:mod:`loopml.entities`; ORM rows never leave ``loopml.store``.
+
+Errors: :class:`loopml.errors.NotFoundError` for a missing name or id,
+:class:`loopml.errors.AlreadyExistsError` for a taken unique name,
+:class:`loopml.errors.ConflictError` for a change the current state forbids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from loopml.entities import (
+    AliasRecord,
+    AuditEvent,
+    DatasetInput,
+    Experiment,
+    LineageEdge,
+    Metric,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    RunStatus,
+)
+
+__all__ = [
+    "AuditStore",
+    "CacheStore",
+    "ExperimentStore",
+    "LineageStore",
+    "MetadataStore",
+    "RegistryStore",
+    "RunStore",
+]
+
+
+class ExperimentStore(Protocol):
+    def create_experiment(self, name: str) -> Experiment: ...
+    def get_experiment(self, name: str) -> Experiment: ...
+    def list_experiments(self) -> list[Experiment]: ...
+
+
+class RunStore(Protocol):
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str,
+        start_time: datetime,
+        git_commit: str | None,
+        environment: dict[str, Any],
+        artifact_uri: str,
+    ) -> Run: ...
+    def get_run(self, run_id: str) -> Run: ...
+    def list_runs(self, experiment_id: str | None = None, *, limit: int = 100) -> list[Run]:
+        """Most recent first."""
+        ...
+    def end_run(self, run_id: str, status: RunStatus, end_time: datetime) -> Run: ...
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        """A param is write-once: logging a different value for a key raises ConflictError."""
+        ...
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        """Append many metric values in one transaction."""
+        ...
+    def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
+        """Ordered by (key, step, timestamp)."""
+        ...
+    def log_inputs(self, run_id: str, inputs: Sequence[DatasetInput]) -> None: ...
+
+
+class RegistryStore(Protocol):
+    def create_registered_model(self, name: str, *, description: str = "") -> RegisteredModel:
+        """Raises AlreadyExistsError."""
+        ...
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+    def list_registered_models(self) -> list[RegisteredModel]: ...
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        source: str,
+        run_id: str | None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+        actor: str,
+        reason: str = "",
+    ) -> ModelVersion:
+        """Allocate the next version number atomically (creating the registered
+        model if needed) and write a ``model_version.create`` audit event in the
+        same transaction. Concurrent callers in different processes never get the
+        same number and never skip one."""
+        ...
+    def get_model_version(self, name: str, version: int) -> ModelVersion: ...
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        """Ascending by version."""
+        ...
+    def delete_model_version(
+        self, name: str, version: int, *, actor: str, reason: str, force: bool = False
+    ) -> None:
+        """Raises ConflictError if an alias points at the version and not ``force``;
+        with ``force`` the aliases are removed too. Audited."""
+        ...
+    def set_alias(
+        self, name: str, alias: str, version: int, *, actor: str, reason: str
+    ) -> AuditEvent:
+        """Point ``alias`` at ``version`` atomically, recording the previous target
+        (for rollback) and an ``alias.set`` audit event in the same transaction."""
+        ...
+    def get_alias(self, name: str, alias: str) -> AliasRecord:
+        """Raises NotFoundError."""
+        ...
+    def list_aliases(self, name: str) -> list[AliasRecord]: ...
+    def rollback_alias(self, name: str, alias: str, *, actor: str, reason: str) -> AuditEvent:
+        """Move ``alias`` back to the version it pointed at before its last move
+        (repeated rollbacks walk further back through the history). Raises
+        ConflictError when there is no earlier version. Audited as ``alias.rollback``."""
+        ...
+    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str) -> AuditEvent: ...
+
+
+class AuditStore(Protocol):
+    def append_event(
+        self,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        reason: str,
+    ) -> AuditEvent:
+        """Append one hash-chained event."""
+        ...
+    def list_events(
+        self, *, target_prefix: str | None = None, action: str | None = None, limit: int = 1000
+    ) -> list[AuditEvent]:
+        """Oldest first."""
+        ...
+    def verify_chain(self) -> bool:
+        """True if every event's hash matches its content and predecessor."""
+        ...
+
+
+class LineageStore(Protocol):
+    def add_edges(self, edges: Sequence[tuple[str, str, str]]) -> None:
+        """Add ``(source, target, relation)`` edges; duplicates are ignored."""
+        ...
+    def edges_to(self, node: str) -> list[LineageEdge]: ...
+    def edges_from(self, node: str) -> list[LineageEdge]: ...
+
+
+class CacheStore(Protocol):
+    """Index of cached pipeline step outputs by cache key (hex SHA-256)."""
+
+    def get_cache_entry(self, key: str) -> dict[str, Any] | None: ...
+    def put_cache_entry(self, key: str, *, step: str, value: dict[str, Any]) -> None:
+        """Idempotent: a second put of the same key keeps the first value."""
+        ...
+
+
+class MetadataStore(
+    ExperimentStore, RunStore, RegistryStore, AuditStore, LineageStore, CacheStore, Protocol
+):
+    """Everything the metadata store offers; one object per connection."""
+
+    def close(self) -> None: ...
