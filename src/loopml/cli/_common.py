@@ -1,0 +1,43 @@
+"""Shared helpers of the CLI: the client, error rendering, JSON output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from loopml.api import Client, connect
+from loopml.errors import LoopMLError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def client() -> Iterator[Client]:
+    """Connect from ``LOOPML_*`` settings; turn loopml errors into a one-line message and exit 1."""
+    try:
+        with connect() as c:
+            yield c
+    except LoopMLError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def errors_as_exit() -> Iterator[None]:
+    """Turn loopml errors into a one-line message on stderr and exit code 1."""
+    try:
+        yield
+    except LoopMLError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+
+
+def print_json(value: Any) -> None:
+    """Print strict JSON (no NaN/Infinity tokens) on one line."""
+    typer.echo(json.dumps(value, default=str, allow_nan=False, sort_keys=False))

@@ -1,0 +1,27 @@
+"""Entry point of the ``loopml`` console script."""
+
+from __future__ import annotations
+
+import typer
+
+from loopml.cli import loop, models, monitor, pipeline, quickstart, runs, serve
+
+app = typer.Typer(
+    name="loopml",
+    help="loopml: train, track, register, serve, monitor and retrain tabular models in one loop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(runs.app, name="runs")
+app.add_typer(models.app, name="models")
+app.add_typer(loop.app, name="loop")
+app.command("run")(pipeline.run)
+app.command("serve")(serve.serve)
+app.command("monitor")(monitor.monitor)
+app.command("quickstart")(quickstart.quickstart)
+
+
+def main() -> None:
+    """Run the CLI (console script ``loopml``)."""
+    app()

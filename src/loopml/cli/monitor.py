@@ -1,0 +1,73 @@
+"""``loopml monitor NAME@ALIAS``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from loopml.cli._common import client, console, print_json
+
+
+def monitor(
+    model: Annotated[str, typer.Argument(help="NAME@ALIAS (or NAME@VERSION) whose traffic to check.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for report.json and report.html (default: LOOPML_HOME/reports).")
+    ] = None,
+    max_rows: Annotated[int, typer.Option(min=1, help="Newest logged rows in the current window.")] = 20_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare logged inputs (current window) with the training data (reference).
+
+    Writes a JSON report and a self-contained HTML report (works offline).
+    """
+    from loopml.registry import parse_model_ref
+
+    with client() as c:
+        name, ref = parse_model_ref(model)
+        report, reference, current = c.monitor(name, ref, max_rows=max_rows)
+        folder = out or (c.settings.home / "reports")
+        paths = write_reports(report, reference, current, folder)
+        if as_json:
+            print_json(report.to_dict() | {"report_path": str(paths["html"])})
+            return
+        render_summary(report)
+        console.print(f"report: {paths['html']}  (JSON: {paths['json']})")
+
+
+def write_reports(report: Any, reference: Any, current: Any, folder: Path) -> dict[str, Path]:
+    """Write ``report-<model>-<time>.json`` and ``.html`` under ``folder``; return both paths."""
+    from loopml.ui import render_html
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    base = folder / f"report-{report.model}-v{report.version}-{stamp}"
+    json_path, html_path = base.with_suffix(".json"), base.with_suffix(".html")
+    json_path.write_text(report.to_json())
+    html_path.write_text(render_html(report.to_dict(), reference=reference, current=current))
+    return {"json": json_path, "html": html_path}
+
+
+def render_summary(report: Any) -> None:
+    """Print the drift table and verdict of a monitoring report."""
+    drift = report.drift
+    table = Table("column", "test", "statistic", "p-value", "threshold", "drifted",
+                  title=f"{report.model} v{report.version}: drift", title_justify="left")
+    for col in drift.columns:
+        p = "-" if col.p_value is None else f"{col.p_value:.3g}"
+        stat = "-" if col.statistic is None else f"{col.statistic:.4f}"
+        flag = "[red]yes[/red]" if col.drifted else ("no" if col.finding is None else col.finding)
+        table.add_row(str(col.name), col.method, stat, p, f"{col.threshold:g}", flag)
+    console.print(table)
+    verdict = "[red]drift detected[/red]" if drift.dataset_drift else "[green]no dataset drift[/green]"
+    console.print(
+        f"{verdict}: {drift.n_drifted} of {len(drift.columns)} columns drifted "
+        f"(share {drift.share_drifted:.2f})"
+    )
+    if report.performance is not None:
+        perf = report.performance
+        auc = "n/a" if perf.roc_auc is None else f"{perf.roc_auc:.4f}"
+        console.print(f"realised performance on {perf.n} labelled rows: ROC AUC {auc}")

@@ -1,0 +1,35 @@
+"""``loopml serve NAME@ALIAS``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from loopml.cli._common import errors_as_exit
+from loopml.settings import Settings
+
+
+def serve(
+    model: Annotated[str, typer.Argument(help="NAME@ALIAS or NAME@VERSION, e.g. flights@champion.")],
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    poll_interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between checks for a moved alias.")
+    ] = 1.0,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve a registered model over REST (POST /predict, Open Inference Protocol v2, /feedback).
+
+    When the alias moves, the running server loads the new version in the
+    background and swaps it in without a restart.
+    """
+    from loopml.registry import parse_model_ref
+    from loopml.serving import run_server
+
+    with errors_as_exit():
+        name, ref = parse_model_ref(model)
+        run_server(
+            Settings.from_env(), name, ref, host=host, port=port,
+            poll_interval=poll_interval, log_level=log_level,
+        )
