@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import loopml.stats
+from loopml.errors import MonitoringError
+from loopml.stats import DriftTestResult, category_counts
+
+
+def test_result_is_frozen() -> None:
+    result = DriftTestResult("ks", 0.1, 0.5, 0.05, False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.statistic = 1.0  # type: ignore[misc]
+
+
+def test_category_counts_over_union_sorted() -> None:
+    cats, ref, cur = category_counts(
+        np.array(["b", "a", None], dtype=object), ["c", np.nan, "b"], method="t"
+    )
+    assert cats == ("a", "b", "c")
+    assert ref.tolist() == [1, 1, 0]
+    assert cur.tolist() == [0, 1, 1]
+
+
+def test_category_counts_all_missing_raises() -> None:
+    with pytest.raises(MonitoringError, match="t: not enough data in the reference"):
+        category_counts([None], ["a"], method="t")
+
+
+def test_exported_members() -> None:
+    assert sorted(loopml.stats.__all__) == [
+        "DriftTestResult",
+        "category_counts",
+        "chi_square_test",
+        "jensen_shannon_distance",
+        "ks_test",
+        "population_stability_index",
+        "psi_from_counts",
+        "wasserstein_distance_norm",
+    ]
