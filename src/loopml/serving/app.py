@@ -1,0 +1,148 @@
+"""The model server application: :func:`create_app`.
+
+Endpoints
+---------
+``POST /predict``
+    ``{"records": [{column: value, ...}, ...]}`` or a bare list of records ->
+    ``{"model", "version", "predictions", "scores", "request_ids"}``.
+``POST /feedback``
+    ``{"request_id", "label"[, "timestamp"]}`` or ``{"feedback": [...]}``.
+``GET /healthz``
+    Liveness plus the served version.
+``/v2/...``
+    Open Inference Protocol (see :mod:`loopml.serving.v2`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+
+from loopml.serving.errors import install_error_handlers
+from loopml.serving.inference import Predictor, request_ids_for
+from loopml.serving.model_holder import ModelHolder
+from loopml.serving.v2 import v2_router
+from loopml.serving.wire import (
+    FeedbackResponse,
+    PredictResponse,
+    StrictJSONResponse,
+    parse_feedback,
+    parse_predict,
+)
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger("loopml.serving")
+
+
+def create_app(
+    client: Any,
+    model_name: str,
+    ref: str,
+    *,
+    poll_interval: float = 1.0,
+    route: str = "champion",
+    writer_options: Mapping[str, Any] | None = None,
+) -> FastAPI:
+    """Build the FastAPI app that serves ``model_name@ref``.
+
+    Nothing is loaded here: on startup the app opens the prediction log writer
+    and starts polling the registry (the first poll loads the model; until
+    then ``/v2/health/ready`` answers 503). On shutdown the poller stops and
+    the writer flushes every logged row to disk.
+
+    Parameters
+    ----------
+    client : loopml.api.Client
+        Gives the registry, the prediction log writer and feedback appends.
+    model_name : str
+        Registered model name.
+    ref : str
+        Alias (``"champion"``) or version number to serve; when an alias
+        moves, the new version is loaded in the background and swapped in.
+    poll_interval : float
+        Seconds between registry polls.
+    route : str
+        Route name written with each logged prediction.
+    writer_options : mapping, optional
+        Keyword arguments for ``client.open_prediction_writer`` (``batch_size``,
+        ``flush_interval``, ``max_queue``).
+
+    Returns
+    -------
+    FastAPI
+    """
+    holder = ModelHolder(client, model_name, ref)
+    predictor = Predictor(holder, route=route)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        options = dict(writer_options or {})
+        predictor.writer = await anyio.to_thread.run_sync(
+            lambda: client.open_prediction_writer(**options)
+        )
+        watcher = asyncio.create_task(holder.watch(poll_interval), name="loopml-model-watch")
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            writer, predictor.writer = predictor.writer, None
+            await anyio.to_thread.run_sync(writer.close)
+            _log.info("prediction log flushed: %d rows written", writer.written)
+
+    app = FastAPI(
+        title=f"loopml: {model_name}@{ref}",
+        default_response_class=StrictJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.holder = holder
+    app.state.predictor = predictor
+    install_error_handlers(app)
+    app.include_router(v2_router(predictor))
+
+    @app.post("/predict", response_model=PredictResponse)
+    async def predict(request: Request) -> StrictJSONResponse:
+        """Score JSON records; every row is logged under its own request id."""
+        records = parse_predict(await request.body())
+        ids = request_ids_for(len(records), request.headers.get("x-request-id"))
+        result = await anyio.to_thread.run_sync(predictor.predict, records, ids)
+        body = PredictResponse(
+            model=model_name,
+            version=result.version,
+            predictions=result.predictions,
+            scores=result.scores,
+            request_ids=result.request_ids,
+        )
+        return StrictJSONResponse(body, headers={"X-Model-Version": str(result.version)})
+
+    @app.post("/feedback", response_model=FeedbackResponse)
+    async def feedback(request: Request) -> StrictJSONResponse:
+        """Append ground truth for logged predictions, joined later by request id."""
+        items = parse_feedback(await request.body())
+        now = datetime.now(UTC)
+        rows = [(item.request_id, item.label, item.timestamp or now) for item in items]
+        await anyio.to_thread.run_sync(client.append_feedback, model_name, rows)
+        return StrictJSONResponse(FeedbackResponse(model=model_name, accepted=len(rows)))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        """Liveness, and which version answers requests now."""
+        served = holder.current
+        return {
+            "status": "ok",
+            "model": model_name,
+            "ref": ref,
+            "version": None if served is None else served.version,
+            "error": holder.last_error,
+        }
+
+    return app

@@ -1,0 +1,213 @@
+"""Score JSON records with the served model and log every row.
+
+:class:`Predictor` is shared by ``POST /predict`` and the Open Inference
+Protocol ``infer`` endpoint. Its :meth:`Predictor.predict` is blocking (schema
+conforming, model call, queueing log records) and runs in a worker thread, so
+the event loop keeps answering health checks while a large batch is scored.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loopml.errors import DataError, LoopMLError, SchemaViolationError, ServingError
+from loopml.schema import conform
+from loopml.schema.violation import Violation, ViolationKind
+from loopml.serving.model_holder import ModelHolder, ServedModel
+from loopml.serving.wire import to_jsonable
+from loopml.store.predictions import PredictionRecord
+
+__all__ = ["Prediction", "Predictor", "request_ids_for"]
+
+_SCALARS = (str, int, float, bool, type(None))
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one request computed, all from the same model version.
+
+    Attributes
+    ----------
+    version : int
+        The model version that computed every row.
+    predictions : list
+        One JSON-able prediction per input row.
+    scores : list of float or None, or None
+        Positive-class probability per row for binary classifiers, else ``None``.
+    probabilities : ndarray of shape (n_rows, n_classes) or None
+        Class probabilities for classifiers, columns in the order of ``classes``.
+    classes : list or None
+        Class labels of a classifier.
+    request_ids : list of str
+        The id each row was logged under.
+    """
+
+    version: int
+    predictions: list[Any]
+    scores: list[float | None] | None
+    probabilities: np.ndarray | None
+    classes: list[Any] | None
+    request_ids: list[str]
+
+
+def request_ids_for(n_rows: int, header: str | None) -> list[str]:
+    """Request ids for ``n_rows`` rows: the ``X-Request-ID`` header (``-<i>`` per row
+    when there are several) or a fresh UUID4 per row."""
+    if header:
+        return [header] if n_rows == 1 else [f"{header}-{i}" for i in range(n_rows)]
+    return [uuid.uuid4().hex for _ in range(n_rows)]
+
+
+def check_records(records: Sequence[Any]) -> list[dict[str, Any]]:
+    """Refuse rows no contract can accept, naming the column and rows.
+
+    Rows must be JSON objects of scalars; integers must fit in 64 bits and
+    numbers must be finite. Everything else is left to
+    :func:`loopml.schema.conform`.
+
+    Raises
+    ------
+    DataError
+        There are no records (HTTP 400).
+    SchemaViolationError
+        A value is nested, infinite or an oversized integer (HTTP 422).
+    """
+    if not records:
+        raise DataError("no records to predict; send at least one row")
+    bad: dict[str, list[int]] = {}
+    for row, record in enumerate(records):
+        for column, value in record.items():
+            ok = isinstance(value, _SCALARS) and not (
+                (isinstance(value, float) and not math.isfinite(value))
+                or (isinstance(value, int) and not _INT64[0] <= value <= _INT64[1])
+            )
+            if not ok:
+                bad.setdefault(str(column), []).append(row)
+    if bad:
+        raise SchemaViolationError(
+            [
+                Violation(
+                    column=column,
+                    kind=ViolationKind.WRONG_TYPE,
+                    count=len(rows),
+                    rows=tuple(rows[:5]),
+                    detail="values must be JSON scalars: finite numbers (64-bit integers), "
+                    "strings, booleans or null",
+                )
+                for column, rows in bad.items()
+            ]
+        )
+    return [dict(record) for record in records]
+
+
+class Predictor:
+    """Conform, predict and log for the model a :class:`ModelHolder` serves.
+
+    Parameters
+    ----------
+    holder : ModelHolder
+        Source of the served model snapshot.
+    route : str
+        Route name written to the prediction log (``"champion"``).
+
+    Attributes
+    ----------
+    writer : loopml.store.predictions.PredictionLogWriter or None
+        Where rows are logged; set by the app's lifespan, ``None`` disables logging.
+    """
+
+    def __init__(self, holder: ModelHolder, *, route: str = "champion") -> None:
+        self.holder = holder
+        self.route = route
+        self.writer: Any = None
+
+    def predict(self, records: Sequence[Any], request_ids: Sequence[str]) -> Prediction:
+        """Score ``records`` with the current model and queue one log record per row.
+
+        Blocking; run it in a worker thread.
+
+        Raises
+        ------
+        DataError, SchemaViolationError
+            The rows are unusable or break the model's schema (HTTP 400/422).
+        ServingError
+            No model is loaded yet (HTTP 503).
+        """
+        started = time.perf_counter()
+        rows = check_records(records)
+        served = self.holder.require()
+        frame = conform(rows, served.model.schema)
+        result = _score(served, frame, list(request_ids))
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        if self.writer is not None:
+            self._log(served, frame, result, latency_ms)
+        return result
+
+    def _log(
+        self, served: ServedModel, frame: pd.DataFrame, result: Prediction, latency_ms: float
+    ) -> None:
+        now = datetime.now(UTC)
+        features = to_jsonable(frame.to_dict(orient="records"))
+        scores = result.scores or [None] * len(result.predictions)
+        for request_id, row, prediction, score in zip(
+            result.request_ids, features, result.predictions, scores, strict=True
+        ):
+            self.writer.append(
+                PredictionRecord(
+                    request_id=request_id,
+                    model=served.name,
+                    version=served.version,
+                    route=self.route,
+                    timestamp=now,
+                    latency_ms=latency_ms,
+                    features=row,
+                    prediction=prediction,
+                    score=score,
+                )
+            )
+
+
+def _score(served: ServedModel, frame: pd.DataFrame, request_ids: list[str]) -> Prediction:
+    model = served.model
+    try:
+        predictions = to_jsonable(np.asarray(model.predict(frame)))
+        classes = getattr(model, "classes", None)
+        probabilities = None
+        scores = None
+        if classes is not None and len(classes) > 0:
+            probabilities = np.asarray(model.predict_proba(frame), dtype=float)
+            if len(classes) == 2:
+                scores = to_jsonable(np.asarray(model.positive_score(frame), dtype=float))
+    except LoopMLError:
+        raise
+    except (ValueError, TypeError) as error:  # the estimator refused rows the contract allowed
+        raise DataError(
+            f"model {served.name} version {served.version} cannot score these rows: {error}"
+        ) from error
+    except Exception as error:
+        raise ServingError(
+            f"model {served.name} version {served.version} failed to predict: {error}"
+        ) from error
+    if len(predictions) != len(request_ids):
+        raise ServingError(
+            f"model {served.name} version {served.version} returned {len(predictions)} "
+            f"predictions for {len(request_ids)} rows"
+        )
+    return Prediction(
+        version=served.version,
+        predictions=predictions,
+        scores=scores,
+        probabilities=probabilities,
+        classes=None if classes is None else to_jsonable(list(classes)),
+        request_ids=request_ids,
+    )

@@ -1,0 +1,112 @@
+"""Run the model server under uvicorn.
+
+:func:`run_server` builds the app through a factory when uvicorn starts, never
+at import time. With ``workers > 1`` uvicorn needs an import string, so the
+settings and model reference travel to the worker processes as environment
+variables and each worker builds its own app with :func:`app_from_env`; each
+worker writes its own prediction log files (the file names carry the pid).
+
+From a shell, the same factory works directly::
+
+    LOOPML_SERVE_MODEL=churn@champion uvicorn --factory loopml.serving.server:app_from_env
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+
+import uvicorn
+from fastapi import FastAPI
+
+from loopml.api import connect
+from loopml.errors import ConfigurationError
+from loopml.serving.app import create_app
+from loopml.settings import Settings
+
+__all__ = ["app_from_env", "run_server"]
+
+MODEL_ENV = "LOOPML_SERVE_MODEL"
+POLL_ENV = "LOOPML_SERVE_POLL_INTERVAL"
+
+
+def _split_ref(model_ref: str) -> tuple[str, str]:
+    name, sep, ref = model_ref.rpartition("@")
+    if not sep or not name or not ref:
+        raise ConfigurationError(
+            f"{MODEL_ENV}={model_ref!r} must look like NAME@ALIAS or NAME@VERSION"
+        )
+    return name, ref
+
+
+def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
+    """App factory for uvicorn workers: ``LOOPML_*`` settings plus ``LOOPML_SERVE_MODEL``.
+
+    Raises
+    ------
+    ConfigurationError
+        ``LOOPML_SERVE_MODEL`` is unset or not ``NAME@REF``.
+    """
+    env = os.environ if environ is None else environ
+    if not env.get(MODEL_ENV):
+        raise ConfigurationError(f"set {MODEL_ENV}=NAME@ALIAS to say which model to serve")
+    name, ref = _split_ref(env[MODEL_ENV])
+    poll_interval = float(env.get(POLL_ENV, "1.0"))
+    return create_app(connect(Settings.from_env(env)), name, ref, poll_interval=poll_interval)
+
+
+def run_server(
+    settings: Settings,
+    model_name: str,
+    ref: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    poll_interval: float = 1.0,
+    workers: int = 1,
+) -> None:
+    """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
+
+    On shutdown every logged prediction is flushed to the prediction log.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the registry and prediction log live.
+    model_name : str
+        Registered model name.
+    ref : str
+        Alias or version number to follow.
+    host, port : str, int
+        Address to bind.
+    log_level : str
+        uvicorn log level.
+    poll_interval : float
+        Seconds between checks for a moved alias.
+    workers : int
+        Worker processes; more than one uses :func:`app_from_env`.
+    """
+    if workers > 1:
+        os.environ.update(settings.as_env())
+        os.environ[MODEL_ENV] = f"{model_name}@{ref}"
+        os.environ[POLL_ENV] = str(poll_interval)
+        uvicorn.run(
+            "loopml.serving.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=log_level,
+            workers=workers,
+        )
+        return
+    client = connect(settings)
+    try:
+        factory = functools.partial(
+            create_app, client, model_name, ref, poll_interval=poll_interval
+        )
+        config = uvicorn.Config(factory, factory=True, host=host, port=port, log_level=log_level)
+        uvicorn.Server(config).run()
+    finally:
+        client.close()
