@@ -130,13 +130,14 @@ class SqlRunStore(Transactions):
 
         def work(session: Session) -> None:
             _require_run(session, run_id)
-            existing = dict(
-                session.execute(
+            existing: dict[str, str] = {
+                key: value
+                for key, value in session.execute(
                     select(ParamRow.key, ParamRow.value).where(
                         ParamRow.run_id == run_id, ParamRow.key.in_(list(wanted))
                     )
-                ).tuples().all()
-            )
+                )
+            }
             for key, value in wanted.items():
                 if key in existing and existing[key] != value:
                     raise ConflictError(
