@@ -1,0 +1,132 @@
+"""Pure checks of the wire layer: strict JSON, body parsing, v2 tensors, error mapping."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loopml.errors import (
+    ConflictError,
+    DataError,
+    LoopMLError,
+    NotFoundError,
+    SchemaViolationError,
+    ServingError,
+)
+from loopml.serving import StrictJSONResponse, status_for
+from loopml.serving.inference import check_records, request_ids_for
+from loopml.serving.v2 import datatype_of, tensors_to_records
+from loopml.serving.wire import InferTensor, parse_feedback, parse_infer, parse_predict, to_jsonable
+
+
+def test_strict_json_converts_numpy_and_non_finite() -> None:
+    content = {
+        "a": np.int64(3),
+        "b": np.array([1.5, np.nan, np.inf]),
+        "c": pd.Timestamp("2024-01-01T00:00:00Z"),
+        "d": [pd.NA, pd.NaT, float("-inf"), np.bool_(True)],
+    }
+    text = StrictJSONResponse(content).body.decode()
+    assert json.loads(text) == {
+        "a": 3,
+        "b": [1.5, None, None],
+        "c": "2024-01-01T00:00:00+00:00",
+        "d": [None, None, None, True],
+    }
+    assert "NaN" not in text and "Infinity" not in text
+    assert to_jsonable(np.float32(0.5)) == 0.5
+
+
+def test_predict_body_forms() -> None:
+    assert parse_predict(b'{"records": [{"x": 1}]}') == [{"x": 1}]
+    assert parse_predict(b'[{"x": 1}, {"x": 2}]') == [{"x": 1}, {"x": 2}]
+    assert parse_predict(b'[{"x": NaN}]') == [{"x": None}]  # NaN literal = missing
+    with pytest.raises(DataError, match="not valid JSON"):
+        parse_predict(b'{"records": [')
+    with pytest.raises(DataError, match="empty"):
+        parse_predict(b"  ")
+    with pytest.raises(SchemaViolationError) as caught:
+        parse_predict(b'{"records": [{"x": 1}, 7]}')
+    assert [v.column for v in caught.value.violations] == ["records.1"]
+
+
+def test_feedback_body_forms() -> None:
+    one = parse_feedback(b'{"request_id": "r1", "label": 1}')
+    assert [(f.request_id, f.label) for f in one] == [("r1", 1)]
+    many = parse_feedback(
+        b'{"feedback": [{"request_id": "r1", "label": "yes"}, {"request_id": "r2", "label": null}]}'
+    )
+    assert [f.label for f in many] == ["yes", None]
+    with pytest.raises(SchemaViolationError) as caught:
+        parse_feedback(b'{"label": 1}')
+    assert caught.value.violations[0].column == "request_id"
+
+
+def test_check_records_names_the_column() -> None:
+    with pytest.raises(DataError, match="no records"):
+        check_records([])
+    with pytest.raises(SchemaViolationError) as caught:
+        check_records([{"x": 1, "y": 2}, {"x": 2**70, "y": [1]}, {"x": math.inf, "y": 1}])
+    found = {v.column: v.rows for v in caught.value.violations}
+    assert found == {"x": (1, 2), "y": (1,)}
+
+
+def test_request_ids() -> None:
+    assert request_ids_for(1, "abc") == ["abc"]
+    assert request_ids_for(3, "abc") == ["abc-0", "abc-1", "abc-2"]
+    generated = request_ids_for(2, None)
+    assert len(set(generated)) == 2 and all(len(i) == 32 for i in generated)
+
+
+def test_v2_tensors_per_column_and_matrix() -> None:
+    columns = [
+        InferTensor(name="plan", shape=[2], datatype="BYTES", data=["a", "b"]),
+        InferTensor(name="tenure", shape=[2, 1], datatype="INT64", data=[[1], [2]]),
+    ]
+    assert tensors_to_records(columns, ("plan", "tenure")) == [
+        {"plan": "a", "tenure": 1},
+        {"plan": "b", "tenure": 2},
+    ]
+    matrix = [InferTensor(name="input-0", shape=[2, 2], datatype="BYTES", data=["a", 1, "b", 2])]
+    assert tensors_to_records(matrix, ("plan", "tenure")) == [
+        {"plan": "a", "tenure": 1},
+        {"plan": "b", "tenure": 2},
+    ]
+    with pytest.raises(SchemaViolationError) as caught:
+        tensors_to_records(
+            [InferTensor(name="tenure", shape=[3], datatype="INT64", data=[1, 2])], ("tenure",)
+        )
+    assert caught.value.violations[0].column == "tenure"
+    with pytest.raises(SchemaViolationError):
+        tensors_to_records(
+            [
+                InferTensor(name="plan", shape=[1], datatype="BYTES", data=["a"]),
+                InferTensor(name="tenure", shape=[2], datatype="INT64", data=[1, 2]),
+            ],
+            ("plan", "tenure"),
+        )
+    assert (
+        parse_infer(
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1]}]}'
+        ).id
+        is None
+    )
+    assert [datatype_of(v) for v in ([1], [1.5], [True], ["a"])] == [
+        "INT64",
+        "FP64",
+        "BOOL",
+        "BYTES",
+    ]
+
+
+def test_status_codes() -> None:
+    assert status_for(SchemaViolationError([])) == 422
+    assert status_for(DataError("x")) == 400
+    assert status_for(NotFoundError("x")) == 404
+    assert status_for(ConflictError("x")) == 409
+    assert status_for(ServingError("x")) == 503
+    assert status_for(LoopMLError("x")) == 500
