@@ -1,0 +1,223 @@
+"""Drift of one column: run the chosen test and record what could not be tested."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from loopml.errors import MonitoringError
+from loopml.monitoring._json import finite_or_none
+from loopml.monitoring.config import DriftConfig
+from loopml.stats import (
+    DriftTestResult,
+    chi_square_test,
+    jensen_shannon_distance,
+    ks_test,
+    population_stability_index,
+    wasserstein_distance_norm,
+)
+
+__all__ = ["ColumnDrift", "ColumnKind", "column_drift"]
+
+ColumnKind = Literal["numeric", "categorical", "unsupported"]
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """Drift verdict for one column of the reference and current windows.
+
+    Attributes
+    ----------
+    name : str or int
+        Column label.
+    kind : {"numeric", "categorical", "unsupported"}
+        How the column was tested; ``"unsupported"`` for string and datetime
+        columns, which are not tested.
+    method : str or None
+        Test name (see :mod:`loopml.monitoring.config`); ``None`` when unsupported.
+    statistic, p_value : float or None
+        Test outcome; ``None`` when not tested (``p_value`` also for distances).
+    threshold : float or None
+        Threshold of ``method``; ``None`` when unsupported.
+    drifted : bool
+        ``False`` whenever the column was not tested.
+    n_reference, n_current : int
+        Rows in each window, missing values included.
+    missing_reference, missing_current : float or None
+        Share of missing values (0..1); ``None`` for an empty window.
+    finding : str or None
+        Why the column was not tested ("not enough data ...", "all missing
+        ...", "not tested ..."); ``None`` when it was.
+    """
+
+    name: str | int
+    kind: ColumnKind
+    method: str | None
+    statistic: float | None
+    p_value: float | None
+    threshold: float | None
+    drifted: bool
+    n_reference: int
+    n_current: int
+    missing_reference: float | None
+    missing_current: float | None
+    finding: str | None = None
+
+    @property
+    def tested(self) -> bool:
+        """Whether a test ran (no finding)."""
+        return self.finding is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a strict-JSON dict (non-finite numbers become ``None``)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "method": self.method,
+            "statistic": finite_or_none(self.statistic),
+            "p_value": finite_or_none(self.p_value),
+            "threshold": finite_or_none(self.threshold),
+            "drifted": self.drifted,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "missing_reference": finite_or_none(self.missing_reference),
+            "missing_current": finite_or_none(self.missing_current),
+            "finding": self.finding,
+        }
+
+
+def _run(
+    method: str,
+    ref: NDArray[Any],
+    cur: NDArray[Any],
+    kind: Literal["numeric", "categorical"],
+    config: DriftConfig,
+) -> DriftTestResult:
+    threshold = config.threshold(method)
+    if method == "ks":
+        return ks_test(ref, cur, threshold=threshold)
+    if method == "wasserstein":
+        return wasserstein_distance_norm(ref, cur, threshold=threshold)
+    if method == "chi_square":
+        return chi_square_test(ref, cur, threshold=threshold)
+    if method == "jensen_shannon":
+        return jensen_shannon_distance(
+            ref, cur, kind=kind, threshold=threshold, n_bins=config.n_bins
+        )
+    return population_stability_index(
+        ref,
+        cur,
+        kind=kind,
+        threshold=threshold,
+        n_bins=config.n_bins,
+        smoothing=config.psi_smoothing,
+    )
+
+
+def _clean(values: ArrayLike, *, name: str | int, kind: str) -> tuple[NDArray[Any], int]:
+    """Return (non-missing values, number of rows)."""
+    series = pd.Series(np.asarray(values, dtype=object) if kind == "categorical" else values)
+    n_rows = len(series)
+    if kind == "categorical":
+        kept = series[~series.isna()].to_numpy(dtype=object)
+        return np.array(
+            [v.item() if isinstance(v, np.generic) else v for v in kept], dtype=object
+        ), n_rows
+    try:
+        numbers = pd.to_numeric(series, errors="raise").astype("Float64")
+    except (TypeError, ValueError) as exc:
+        raise MonitoringError(f"column {name!r}: numeric drift test needs numbers ({exc})") from exc
+    floats = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    return floats[~np.isnan(floats)], n_rows
+
+
+def _missing_share(n_rows: int, n_kept: int) -> float | None:
+    return None if n_rows == 0 else (n_rows - n_kept) / n_rows
+
+
+def _finding(role: str, n_rows: int, n_kept: int, min_samples: int) -> str | None:
+    if n_rows == 0:
+        return f"not enough data: the {role} window is empty"
+    if n_kept == 0:
+        return f"all missing in the {role} window ({n_rows} rows)"
+    if n_kept < min_samples:
+        return f"not enough data: {n_kept} non-missing {role} values (min_samples={min_samples})"
+    return None
+
+
+def column_drift(
+    name: str | int,
+    reference: ArrayLike,
+    current: ArrayLike,
+    *,
+    kind: Literal["numeric", "categorical"],
+    config: DriftConfig | None = None,
+) -> ColumnDrift:
+    """Test one column for drift between the reference and current windows.
+
+    The test is chosen by :meth:`DriftConfig.method_for` from ``kind`` and the
+    number of reference rows. Missing values (``None``, ``NaN``, ``pd.NA``,
+    ``NaT``) are counted into ``missing_reference``/``missing_current`` and
+    dropped before testing. A side without enough non-missing values, or a
+    sample the test cannot use (only ``±inf`` for ``wasserstein``), is not an
+    error: the column gets a ``finding`` and ``drifted=False``.
+
+    Parameters
+    ----------
+    name : str or int
+        Column label, used in the result and in messages.
+    reference, current : array-like of shape (n_rows,)
+        The column in each window.
+    kind : {"numeric", "categorical"}
+        How to test the column.
+    config : DriftConfig, optional
+        Test choice and thresholds; default ``DriftConfig()``.
+
+    Returns
+    -------
+    ColumnDrift
+
+    Raises
+    ------
+    MonitoringError
+        If ``kind="numeric"`` and the values are not numbers.
+    ConfigurationError
+        If ``config.column_methods`` asks for a test that does not fit ``kind``.
+
+    Examples
+    --------
+    >>> drift = column_drift("x", np.arange(10.0), np.arange(10.0) + 100, kind="numeric")
+    >>> drift.method, drift.drifted
+    ('ks', True)
+    """
+    config = config or DriftConfig()
+    ref, n_ref = _clean(reference, name=name, kind=kind)
+    cur, n_cur = _clean(current, name=name, kind=kind)
+    method = config.method_for(name, kind=kind, n_reference=n_ref)
+    finding = _finding("reference", n_ref, ref.size, config.min_samples) or _finding(
+        "current", n_cur, cur.size, config.min_samples
+    )
+    result: DriftTestResult | None = None
+    if finding is None:
+        try:
+            result = _run(method, ref, cur, kind, config)
+        except MonitoringError as exc:
+            finding = str(exc)
+    return ColumnDrift(
+        name=name,
+        kind=kind,
+        method=method,
+        statistic=None if result is None else result.statistic,
+        p_value=None if result is None else result.p_value,
+        threshold=config.threshold(method),
+        drifted=False if result is None else result.drifted,
+        n_reference=n_ref,
+        n_current=n_cur,
+        missing_reference=_missing_share(n_ref, ref.size),
+        missing_current=_missing_share(n_cur, cur.size),
+        finding=finding,
+    )

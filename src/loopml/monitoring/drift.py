@@ -1,0 +1,218 @@
+"""Data drift of a current window against a reference window, column by column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+from loopml.errors import MonitoringError
+from loopml.monitoring.column import ColumnDrift, ColumnKind, column_drift
+from loopml.monitoring.config import DriftConfig
+
+__all__ = ["DriftReport", "compute_drift"]
+
+_NUMERIC = frozenset({"integer", "float"})
+_CATEGORICAL = frozenset({"categorical", "boolean"})
+
+
+class _Column(Protocol):
+    name: Any
+    logical_type: Any
+
+
+class _Schema(Protocol):
+    @property
+    def columns(self) -> Sequence[_Column]: ...
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Per-column drift verdicts and the dataset-level verdict.
+
+    Attributes
+    ----------
+    columns : tuple of ColumnDrift
+        One entry per requested column, in schema order.
+    n_reference, n_current : int
+        Rows in the reference and current windows.
+    drift_share_threshold : float
+        The dataset drifts when ``share_drifted`` reaches this
+        (:attr:`DriftConfig.drift_share`).
+    """
+
+    columns: tuple[ColumnDrift, ...]
+    n_reference: int
+    n_current: int
+    drift_share_threshold: float
+
+    @property
+    def n_tested(self) -> int:
+        """Columns that were tested (no finding)."""
+        return sum(1 for c in self.columns if c.tested)
+
+    @property
+    def n_drifted(self) -> int:
+        """Columns whose test declared drift."""
+        return sum(1 for c in self.columns if c.drifted)
+
+    @property
+    def share_drifted(self) -> float:
+        """``n_drifted / n_tested``; 0.0 when no column was tested."""
+        return self.n_drifted / self.n_tested if self.n_tested else 0.0
+
+    @property
+    def dataset_drift(self) -> bool:
+        """Whether ``share_drifted >= drift_share_threshold`` (never with nothing tested)."""
+        return self.n_tested > 0 and self.share_drifted >= self.drift_share_threshold
+
+    @property
+    def drifted_columns(self) -> list[str | int]:
+        """Names of the drifted columns, in schema order."""
+        return [c.name for c in self.columns if c.drifted]
+
+    @property
+    def findings(self) -> dict[str | int, str]:
+        """Column name -> why it was not tested."""
+        return {c.name: c.finding for c in self.columns if c.finding is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a strict-JSON dict (shape documented in :mod:`loopml.monitoring.report`)."""
+        return {
+            "dataset_drift": self.dataset_drift,
+            "share_drifted": self.share_drifted,
+            "drift_share_threshold": self.drift_share_threshold,
+            "n_columns": len(self.columns),
+            "n_tested": self.n_tested,
+            "n_drifted": self.n_drifted,
+            "drifted_columns": self.drifted_columns,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+
+def _logical_type(column: _Column) -> str:
+    value = getattr(column.logical_type, "value", column.logical_type)
+    return str(value)
+
+
+def _untested(
+    name: str | int, kind: ColumnKind, finding: str, n_ref: int, n_cur: int
+) -> ColumnDrift:
+    return ColumnDrift(
+        name=name,
+        kind=kind,
+        method=None,
+        statistic=None,
+        p_value=None,
+        threshold=None,
+        drifted=False,
+        n_reference=n_ref,
+        n_current=n_cur,
+        missing_reference=None,
+        missing_current=None,
+        finding=finding,
+    )
+
+
+def _kind(logical_type: str, reference: pd.Series | None, config: DriftConfig) -> ColumnKind:
+    if logical_type in _CATEGORICAL:
+        return "categorical"
+    if logical_type == "integer" and reference is not None:
+        distinct = reference.dropna().nunique()
+        return "categorical" if distinct <= config.integer_categorical_max_unique else "numeric"
+    if logical_type in _NUMERIC:
+        return "numeric"
+    return "unsupported"
+
+
+def compute_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    schema: _Schema,
+    *,
+    config: DriftConfig | None = None,
+    columns: Iterable[str | int] | None = None,
+) -> DriftReport:
+    """Compare the current window with the reference window, column by column.
+
+    Each column's logical type (from ``schema``) decides how it is tested:
+    integer and float columns with numeric tests, categorical and boolean
+    columns (and integer columns with few distinct values) with categorical
+    tests; string and datetime columns are not tested and get a finding. The
+    test per column and the thresholds come from ``config`` (see the table in
+    :mod:`loopml.monitoring.config`). A column absent from one of the frames,
+    empty or all missing gets a finding instead of a test and does not count
+    towards ``share_drifted``.
+
+    Parameters
+    ----------
+    reference : DataFrame of shape (n_reference, n_columns)
+        Reference window (typically the training data).
+    current : DataFrame of shape (n_current, n_columns)
+        Current window (typically logged predictions); extra columns such as
+        ``request_id``, ``timestamp`` or ``score`` are ignored unless named in
+        ``columns``.
+    schema : loopml.schema.Schema
+        Data contract; anything with ``.columns`` whose items have ``.name``
+        and ``.logical_type`` works.
+    config : DriftConfig, optional
+        Test choice and thresholds; default ``DriftConfig()``.
+    columns : iterable of str or int, optional
+        Columns to test, in this order; default every schema column except
+        the schema's ``target`` (label drift is asked for explicitly).
+
+    Returns
+    -------
+    DriftReport
+
+    Raises
+    ------
+    MonitoringError
+        If a requested column is not in the schema, or a numeric column holds
+        non-numbers.
+    ConfigurationError
+        If ``config.column_methods`` asks for a test that does not fit a column.
+    """
+    config = config or DriftConfig()
+    by_name = {c.name: c for c in schema.columns}
+    if columns is None:
+        target = getattr(schema, "target", None)
+        names: list[str | int] = [name for name in by_name if name != target]
+    else:
+        names = list(columns)
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            raise MonitoringError(f"columns {unknown!r} are not in the schema")
+    results = []
+    n_ref, n_cur = len(reference), len(current)
+    for name in names:
+        logical_type = _logical_type(by_name[name])
+        present = name in reference.columns and name in current.columns
+        kind = _kind(logical_type, reference[name] if present else None, config)
+        if kind == "unsupported":
+            finding = f"not tested: logical type {logical_type!r} has no drift test"
+            results.append(_untested(name, kind, finding, n_ref, n_cur))
+        elif not present:
+            role = "reference" if name not in reference.columns else "current"
+            finding = f"column is missing from the {role} window"
+            results.append(_untested(name, kind, finding, n_ref, n_cur))
+        else:
+            results.append(
+                column_drift(
+                    name,
+                    reference[name].to_numpy(),
+                    current[name].to_numpy(),
+                    kind=kind,
+                    config=config,
+                )
+            )
+    return DriftReport(
+        columns=tuple(results),
+        n_reference=len(reference),
+        n_current=len(current),
+        drift_share_threshold=config.drift_share,
+    )
