@@ -1,0 +1,125 @@
+"""Render a monitoring report as one self-contained, offline HTML page.
+
+The page is built from ``templates/report.html`` (Jinja2, autoescaped) with
+inline CSS and inline SVG charts (:mod:`loopml.ui.charts`): no JavaScript,
+no fonts, stylesheets or images from the network, and a Content-Security-
+Policy that forbids loading any. It opens from a file, an e-mail attachment
+or an artifact store the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from numpy.typing import NDArray
+
+from loopml.stats import category_counts
+from loopml.ui.charts import category_bars_svg, histogram_svg
+
+__all__ = ["render_html", "write_html"]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _format_number
+    env.filters["pct"] = lambda v: "–" if v is None else f"{float(v):.1%}"
+    return env
+
+
+def _format_number(value: Any) -> str:
+    if value is None:
+        return "–"
+    number = float(value)
+    if number != 0.0 and abs(number) < 1e-4:
+        return f"{number:.2e}"
+    return f"{number:.4g}"
+
+
+def _series(frame: pd.DataFrame, name: Any) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series([], dtype=object)
+
+
+def _floats(series: pd.Series) -> NDArray[np.float64]:
+    numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+    return np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def _chart(column: Mapping[str, Any], reference: pd.DataFrame, current: pd.DataFrame) -> Markup:
+    name = column["name"]
+    ref, cur = _series(reference, name), _series(current, name)
+    title = f"{name}: reference vs current"
+    if column["kind"] == "numeric":
+        return Markup(histogram_svg(_floats(ref), _floats(cur), title=title))
+    ref_values = ref[~ref.isna()].to_numpy(dtype=object)
+    cur_values = cur[~cur.isna()].to_numpy(dtype=object)
+    if ref_values.size == 0 or cur_values.size == 0:
+        return Markup(histogram_svg(np.array([]), np.array([]), title=title))
+    categories, ref_counts, cur_counts = category_counts(ref_values, cur_values, method="report")
+    return Markup(category_bars_svg(categories, ref_counts, cur_counts, title=title))
+
+
+def render_html(
+    report: Mapping[str, Any], *, reference: pd.DataFrame, current: pd.DataFrame
+) -> str:
+    """Render a monitoring report as a self-contained HTML page.
+
+    Parameters
+    ----------
+    report : mapping
+        :meth:`loopml.monitoring.MonitoringReport.to_dict` output (the JSON
+        shape documented in :mod:`loopml.monitoring.report`).
+    reference, current : DataFrame
+        The two windows the report compared; used only to draw one chart per
+        drifted column (overlaid histograms for numeric columns, side-by-side
+        bars for categorical ones).
+
+    Returns
+    -------
+    str
+        The HTML document: header (model, version, window, verdict), the
+        table of every column's test, the charts, realised performance.
+
+    Raises
+    ------
+    KeyError
+        If ``report`` lacks a field of the documented shape.
+    """
+    drift = report["drift"]
+    drifted = [c for c in drift["columns"] if c["drifted"]]
+    charts = [(c, _chart(c, reference, current)) for c in drifted]
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(report=report, drift=drift, charts=charts, performance=report.get("performance"))
+    )
+
+
+def write_html(
+    path: str | Path,
+    report: Mapping[str, Any],
+    *,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+) -> Path:
+    """Write :func:`render_html` output to ``path`` (UTF-8) and return the path.
+
+    Parent folders are created when missing.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(report, reference=reference, current=current), encoding="utf-8")
+    return target
