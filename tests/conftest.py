@@ -15,6 +15,9 @@ Fixtures
     each test.
 ``store_url``
     Parametrized over ``sqlite`` and ``postgresql``: a fresh, empty store URL.
+``empty_store_url``
+    Like ``store_url`` but the database has never been migrated (a new
+    SQLite file, a new PostgreSQL schema).
 ``metadata_store``
     Parametrized over ``memory``, ``sqlite`` and ``postgresql``: an open
     :class:`loopml.store.MetadataStore`, closed after the test.
@@ -123,6 +126,15 @@ def store_url(request: pytest.FixtureRequest) -> str:
     """A fresh, empty SQL store URL on each SQL backend."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_store_url(request: pytest.FixtureRequest) -> str:
+    """A store URL whose database has no tables yet (no migration ran)."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_schema()
 
 
 @pytest.fixture(

@@ -10,23 +10,37 @@ also takes:
 - SQLite: ``BEGIN IMMEDIATE`` (the write lock) before Alembic reads the
   version table; DDL is transactional under that lock.
 
-Transient lock errors are retried a bounded number of times.
+Transient lock errors are retried a bounded number of times. A database
+already at :data:`HEAD_REVISION` is recognised with one query and Alembic is
+not even imported, which keeps process start-up (CLI, serving workers) fast.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, inspect, text
 
 from loopml.store.sql.engine import WRITE
 from loopml.store.sql.retry import retrying
 
-__all__ = ["MIGRATION_LOCK_KEY", "alembic_config", "current_revision", "head_revision", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = [
+    "HEAD_REVISION",
+    "MIGRATION_LOCK_KEY",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]
+
+HEAD_REVISION = "0001"
+"""Newest revision in ``migrations/versions``; update it with every new migration
+(``tests/store/test_sql_store.py`` checks it against Alembic)."""
 
 MIGRATION_LOCK_KEY = 7_316_021_915_001
 """Key of the PostgreSQL advisory lock held while migrating (any fixed bigint)."""
@@ -34,13 +48,17 @@ MIGRATION_LOCK_KEY = 7_316_021_915_001
 
 def alembic_config() -> Config:
     """An Alembic :class:`~alembic.config.Config` pointing at loopml's migrations."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     return config
 
 
 def head_revision() -> str:
-    """The newest migration revision id shipped with this loopml."""
+    """The newest migration revision id shipped with this loopml, as Alembic sees it."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "loopml ships at least one migration"
     return head
@@ -49,7 +67,9 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database at ``engine`` is at; ``None`` when never migrated."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -60,6 +80,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     loopml.errors.StoreError
         If the database stays locked or unreachable after the retries.
     """
+    if revision in ("head", HEAD_REVISION) and current_revision(engine) == HEAD_REVISION:
+        return
+    from alembic import command
+
     config = alembic_config()
     is_postgres = engine.dialect.name == "postgresql"
 
