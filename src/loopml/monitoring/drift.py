@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 from loopml.errors import MonitoringError
 from loopml.monitoring.column import ColumnDrift, ColumnKind, column_drift
 from loopml.monitoring.config import DriftConfig
+from loopml.schema import ColumnSchema, Schema
 
 __all__ = ["DriftReport", "compute_drift"]
 
 _NUMERIC = frozenset({"integer", "float"})
 _CATEGORICAL = frozenset({"categorical", "boolean"})
-
-
-class _Column(Protocol):
-    name: Any
-    logical_type: Any
-
-
-class _Schema(Protocol):
-    @property
-    def columns(self) -> Sequence[_Column]: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +85,7 @@ class DriftReport:
         }
 
 
-def _logical_type(column: _Column) -> str:
+def _logical_type(column: ColumnSchema) -> str:
     value = getattr(column.logical_type, "value", column.logical_type)
     return str(value)
 
@@ -132,7 +123,7 @@ def _kind(logical_type: str, reference: pd.Series | None, config: DriftConfig) -
 def compute_drift(
     reference: pd.DataFrame,
     current: pd.DataFrame,
-    schema: _Schema,
+    schema: Schema,
     *,
     config: DriftConfig | None = None,
     columns: Iterable[str | int] | None = None,
@@ -157,8 +148,7 @@ def compute_drift(
         ``request_id``, ``timestamp`` or ``score`` are ignored unless named in
         ``columns``.
     schema : loopml.schema.Schema
-        Data contract; anything with ``.columns`` whose items have ``.name``
-        and ``.logical_type`` works.
+        Data contract: the columns, their logical types and the ``target``.
     config : DriftConfig, optional
         Test choice and thresholds; default ``DriftConfig()``.
     columns : iterable of str or int, optional
@@ -180,8 +170,7 @@ def compute_drift(
     config = config or DriftConfig()
     by_name = {c.name: c for c in schema.columns}
     if columns is None:
-        target = getattr(schema, "target", None)
-        names: list[str | int] = [name for name in by_name if name != target]
+        names: list[str | int] = [name for name in by_name if name != schema.target]
     else:
         names = list(columns)
         unknown = [name for name in names if name not in by_name]
