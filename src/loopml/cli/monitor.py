@@ -60,7 +60,8 @@ def render_summary(report: Any) -> None:
         p = "-" if col.p_value is None else f"{col.p_value:.3g}"
         stat = "-" if col.statistic is None else f"{col.statistic:.4f}"
         flag = "[red]yes[/red]" if col.drifted else ("no" if col.finding is None else col.finding)
-        table.add_row(str(col.name), col.method, stat, p, f"{col.threshold:g}", flag)
+        threshold = "-" if col.threshold is None else f"{col.threshold:g}"
+        table.add_row(str(col.name), col.method or "-", stat, p, threshold, flag)
     console.print(table)
     verdict = "[red]drift detected[/red]" if drift.dataset_drift else "[green]no dataset drift[/green]"
     console.print(
