@@ -27,7 +27,8 @@ from loopml.entities import RunStatus
 from loopml.errors import NotFoundError, PipelineError
 from loopml.pipeline.cache import StepCache, cache_key
 from loopml.pipeline.spec import PipelineSpec, StepSpec
-from loopml.pipeline.steps import KINDS, StepContext
+from loopml.pipeline.steps import KINDS, StepContext, TrainedModel
+from loopml.schema import Schema
 from loopml.tracking import ActiveRun, Tracker
 
 __all__ = ["PipelineResult", "StepResult", "run_pipeline"]
@@ -76,9 +77,9 @@ def _summary(outputs: Mapping[str, Any]) -> dict[str, Any]:
             summary[name] = {"rows": int(value.shape[0]), "columns": int(value.shape[1])}
         elif isinstance(value, dict):
             summary[name] = dict(value)
-        elif hasattr(value, "features"):
+        elif isinstance(value, TrainedModel):
             summary[name] = {"features": len(value.features), "label": value.label}
-        elif hasattr(value, "columns"):
+        elif isinstance(value, Schema):
             summary[name] = {"columns": len(value.columns)}
     return summary
 
@@ -98,7 +99,7 @@ def _still_valid(step: StepSpec, outputs: Mapping[str, Any], store: Any) -> bool
 def _record(run: ActiveRun, step: StepSpec, outputs: Mapping[str, Any]) -> None:
     """Log what the step produced to the tracking run."""
     if step.kind == "load":
-        run.log_input(outputs["data"], name=str(step.params["source"]), role="source")
+        run.log_input(outputs["data"], name=str(outputs["source"]["name"]), role="source")
     elif step.kind == "split":
         run.log_input(outputs["train"], name=f"{step.name}.train", role="train")
         run.log_input(outputs["test"], name=f"{step.name}.test", role="test")

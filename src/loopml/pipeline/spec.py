@@ -49,7 +49,7 @@ METRICS: tuple[str, ...] = ("roc_auc", "accuracy", "log_loss")
 
 # kind -> (required params, optional params)
 _KIND_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "load": (frozenset({"source"}), frozenset({"columns", "query", "fallback"})),
+    "load": (frozenset({"source"}), frozenset({"columns", "query", "rename", "fallback"})),
     "validate": (frozenset(), frozenset({"schema", "features", "label"})),
     "split": (frozenset(), frozenset({"test_size", "by", "seed"})),
     "train": (
@@ -135,6 +135,12 @@ def _check_params(name: str, kind: str, params: dict[str, Any]) -> None:
             if not isinstance(fallback, dict) or "fallback" in fallback:
                 raise _fail(where, "param 'fallback' must be a mapping of load params")
             _check_params(name, kind, fallback)
+        rename = params.get("rename")
+        if rename is not None and (
+            not isinstance(rename, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in rename.items())
+        ):
+            raise _fail(where, "param 'rename' must map column names to new names")
         if params.get("query") is not None and not isinstance(params["query"], str):
             raise _fail(where, "param 'query' must be a pandas query string")
     elif kind == "split":

@@ -7,7 +7,7 @@ small dict of named values that downstream steps read through
 ==========  =========================================================
 kind        outputs
 ==========  =========================================================
-load        ``data`` (DataFrame)
+load        ``data`` (DataFrame), ``source`` (``{"name": <source read>}``)
 validate    ``schema`` (:class:`loopml.schema.Schema`, label as target)
 split       ``train``, ``test`` (DataFrames)
 train       ``model`` (:class:`TrainedModel`)
@@ -167,9 +167,17 @@ def load_identity(step: StepSpec, ctx: StepContext) -> str:
 
 
 def load(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
-    """Read the source, keep ``columns``, filter rows with ``query``."""
+    """Read the source, ``rename`` columns, keep ``columns``, filter rows with ``query``.
+
+    With ``source: input:<name>`` and no such frame passed, the ``fallback``
+    load params (another source, its own query ...) are used instead.
+    """
     params = _load_params(step, ctx)
     frame = _read_source(params["source"], ctx)
+    rename = params.get("rename") or {}
+    if rename:
+        _require_columns(step, frame, list(rename), "renamed")
+        frame = frame.rename(columns=rename)
     columns = params.get("columns")
     if columns:
         missing = [c for c in columns if c not in frame.columns]
@@ -183,7 +191,7 @@ def load(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
             raise DataError(f"step {step.name!r}: query {params['query']!r} failed: {exc}") from exc
     if frame.empty:
         raise DataError(f"step {step.name!r}: no rows left after loading {params['source']!r}")
-    return {"data": frame.reset_index(drop=True)}
+    return {"data": frame.reset_index(drop=True), "source": {"name": params["source"]}}
 
 
 # -- validate, split ----------------------------------------------------------
