@@ -1,0 +1,128 @@
+"""A model read back from a verified package, ready to score requests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from loopml.models.manifest import Manifest
+from loopml.schema import Schema, conform
+
+__all__ = ["LoadedModel"]
+
+
+class LoadedModel:
+    """A fitted estimator with its manifest; inputs are conformed to its schema.
+
+    Built by :func:`loopml.models.load_model`; the constructor only stores
+    its arguments.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The verified manifest of the package.
+    estimator : object
+        The fitted scikit-learn estimator or Pipeline.
+
+    Notes
+    -----
+    Every scoring method accepts a DataFrame or a list of JSON-like records,
+    passes it through :func:`loopml.schema.conform` (so column order, extra
+    columns and JSON number types do not matter, and blocking contract
+    violations raise :class:`loopml.errors.SchemaViolationError`), then
+    orders the columns as the estimator saw them in ``fit``.
+    """
+
+    def __init__(self, manifest: Manifest, estimator: Any) -> None:
+        self.manifest = manifest
+        self.estimator = estimator
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadedModel(flavor={self.manifest.flavor!r}, "
+            f"estimator={type(self.estimator).__name__}, "
+            f"features={len(self.schema.feature_names)})"
+        )
+
+    @property
+    def schema(self) -> Schema:
+        """The input contract recorded in the package."""
+        return self.manifest.schema
+
+    @property
+    def classes(self) -> tuple[Any, ...] | None:
+        """Class labels of a classifier (``predict_proba`` column order), else ``None``."""
+        return self.manifest.classes
+
+    def features(self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]) -> pd.DataFrame:
+        """Return the frame the estimator receives for ``data``.
+
+        Parameters
+        ----------
+        data : DataFrame or list of dict
+            Rows to score.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Conformed to :attr:`schema`, columns in the estimator's
+            ``feature_names_in_`` order when it has one.
+
+        Raises
+        ------
+        SchemaViolationError
+            If ``data`` breaks the contract (missing column, wrong type,
+            null in a non-nullable column).
+        """
+        frame = conform(data, self.schema)
+        fitted_names = getattr(self.estimator, "feature_names_in_", None)
+        if fitted_names is not None and all(name in frame.columns for name in fitted_names):
+            frame = frame.loc[:, list(fitted_names)]
+        return frame
+
+    def predict(self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]) -> npt.NDArray[Any]:
+        """Predict class labels (classifiers) or values (regressors).
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+        """
+        return np.asarray(self.estimator.predict(self.features(data)))
+
+    def predict_proba(
+        self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]
+    ) -> npt.NDArray[np.float64] | None:
+        """Class probabilities, or ``None`` when the estimator has no ``predict_proba``.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_classes) or None
+            Columns in :attr:`classes` order.
+        """
+        if not hasattr(self.estimator, "predict_proba"):
+            return None
+        return np.asarray(self.estimator.predict_proba(self.features(data)), dtype=np.float64)
+
+    def positive_score(
+        self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]
+    ) -> npt.NDArray[np.float64] | None:
+        """Probability of the positive class of a binary classifier.
+
+        The positive class is ``classes[1]``, scikit-learn's convention (the
+        larger label: ``1`` of ``{0, 1}``, ``True`` of ``{False, True}``).
+
+        Returns
+        -------
+        ndarray of shape (n_rows,) or None
+            ``None`` for regressors, multi-class classifiers and estimators
+            without ``predict_proba``.
+        """
+        classes = self.classes
+        if classes is None or len(classes) != 2:
+            return None
+        proba = self.predict_proba(data)
+        return None if proba is None else proba[:, 1]
