@@ -80,8 +80,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     loopml.errors.StoreError
         If the database stays locked or unreachable after the retries.
     """
-    if revision in ("head", HEAD_REVISION) and current_revision(engine) == HEAD_REVISION:
-        return
+    what = f"migrating the metadata store at {engine.url!r}"
+    if revision in ("head", HEAD_REVISION):
+        if retrying(lambda: current_revision(engine), what=what) == HEAD_REVISION:
+            return
     from alembic import command
 
     config = alembic_config()
@@ -104,4 +106,4 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                     )
                     connection.commit()
 
-    retrying(attempt, what=f"migrating the metadata store at {engine.url!r}")
+    retrying(attempt, what=what)

@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from loopml.errors import StoreError
 from loopml.store.sql.engine import WRITE
 from loopml.store.sql.retry import retrying
 
@@ -41,9 +43,18 @@ class Transactions:
         return self._engine
 
     def _read(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a read-only transaction (plain ``BEGIN``; never blocks writers in WAL)."""
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
+        """Run ``work`` in a read-only transaction (plain ``BEGIN``; never blocks writers in WAL).
+
+        Raises
+        ------
+        StoreError
+            If the database fails (unreachable, locked past the busy timeout ...).
+        """
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            raise StoreError(f"reading the metadata store failed: {exc.orig}") from exc
 
     def _write(self, work: Callable[[Session], T], *, what: str) -> T:
         """Run ``work`` in one write transaction, retried when it loses a race.
