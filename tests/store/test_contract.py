@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -328,7 +329,7 @@ def test_audit_chain_and_filters(store: MetadataStore) -> None:
     events = store.list_events()
     assert [e.action for e in events] == ["model_version.create"] * 3 + ["alias.set", "policy.update"]
     assert events[0].prev_hash == "0" * 64
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert [e.id for e in events] == sorted(e.id for e in events)
     assert events[-1] == custom
     assert all(e.time.tzinfo is not None for e in events)

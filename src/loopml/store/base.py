@@ -61,13 +61,17 @@ class RunStore(Protocol):
     def list_runs(self, experiment_id: str | None = None, *, limit: int = 100) -> list[Run]:
         """Most recent first."""
         ...
-    def end_run(self, run_id: str, status: RunStatus, end_time: datetime) -> Run: ...
+    def end_run(self, run_id: str, status: RunStatus, end_time: datetime) -> Run:
+        """Raises ConflictError if the run already ended or ``status`` is RUNNING."""
+        ...
     def log_params(self, run_id: str, params: dict[str, str]) -> None:
-        """A param is write-once: logging a different value for a key raises ConflictError."""
+        """A param is write-once: logging a different value for a key raises ConflictError
+        (and none of the call's params are stored)."""
         ...
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
     def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
-        """Append many metric values in one transaction."""
+        """Append many metric values with one bulk insert in one transaction.
+        NaN and infinities round-trip."""
         ...
     def get_metric_history(self, run_id: str, key: str | None = None) -> list[Metric]:
         """Ordered by (key, step, timestamp)."""
@@ -111,7 +115,10 @@ class RegistryStore(Protocol):
         self, name: str, alias: str, version: int, *, actor: str, reason: str
     ) -> AuditEvent:
         """Point ``alias`` at ``version`` atomically, recording the previous target
-        (for rollback) and an ``alias.set`` audit event in the same transaction."""
+        (for rollback) and an ``alias.set`` audit event in the same transaction.
+        Setting an alias to the version it already points at records no history.
+        Audit targets: ``model:<name>/alias:<alias>``, ``model:<name>/version:<n>``
+        (see :mod:`loopml.store.audit_chain`)."""
         ...
     def get_alias(self, name: str, alias: str) -> AliasRecord:
         """Raises NotFoundError."""
@@ -120,7 +127,8 @@ class RegistryStore(Protocol):
     def rollback_alias(self, name: str, alias: str, *, actor: str, reason: str) -> AuditEvent:
         """Move ``alias`` back to the version it pointed at before its last move
         (repeated rollbacks walk further back through the history). Raises
-        ConflictError when there is no earlier version. Audited as ``alias.rollback``."""
+        ConflictError when there is no earlier version. Audited as ``alias.rollback``.
+        Deleted versions drop out of the history; deleting the alias clears it."""
         ...
     def delete_alias(self, name: str, alias: str, *, actor: str, reason: str) -> AuditEvent: ...
 
@@ -141,7 +149,8 @@ class AuditStore(Protocol):
     def list_events(
         self, *, target_prefix: str | None = None, action: str | None = None, limit: int = 1000
     ) -> list[AuditEvent]:
-        """Oldest first."""
+        """The newest ``limit`` matching events, oldest first. ``target_prefix``
+        is matched literally (no wildcards)."""
         ...
     def verify_chain(self) -> bool:
         """True if every event's hash matches its content and predecessor."""

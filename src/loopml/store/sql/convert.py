@@ -29,9 +29,9 @@ from loopml.store.sql.rows import (
 
 __all__ = [
     "to_alias",
+    "to_edge",
     "to_event",
     "to_experiment",
-    "to_edge",
     "to_metric",
     "to_model",
     "to_model_version",

@@ -18,7 +18,6 @@ not even imported, which keeps process start-up (CLI, serving workers) fast.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
@@ -81,9 +80,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         If the database stays locked or unreachable after the retries.
     """
     what = f"migrating the metadata store at {engine.url!r}"
-    if revision in ("head", HEAD_REVISION):
-        if retrying(lambda: current_revision(engine), what=what) == HEAD_REVISION:
-            return
+    at_head = retrying(lambda: current_revision(engine), what=what) == HEAD_REVISION
+    if at_head and revision in ("head", HEAD_REVISION):
+        return
     from alembic import command
 
     config = alembic_config()

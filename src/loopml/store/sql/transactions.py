@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Insert
+from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -70,7 +70,7 @@ class Transactions:
 
         return retrying(attempt, what=what)
 
-    def _insert(self, session: Session, table: Any) -> Insert:
+    def _insert(self, session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
         """``INSERT`` for ``table`` in the session's dialect (so ``on_conflict_*`` is available)."""
         if session.get_bind().dialect.name == "postgresql":
             return postgresql.insert(table)
