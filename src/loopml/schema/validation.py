@@ -129,7 +129,6 @@ def check_column(
     """
     if coerced is None:
         coerced = coerce_column(series, column)
-    raw = series.to_numpy(dtype=object)
     found: list[Violation] = []
 
     def add(kind: ViolationKind, mask: np.ndarray, detail: str) -> None:
@@ -139,7 +138,7 @@ def check_column(
             found.append(Violation(column.name, kind, len(rows), examples, detail))
 
     if coerced.bad.any():
-        first = raw[int(np.flatnonzero(coerced.bad)[0])]
+        first = series.iloc[int(np.flatnonzero(coerced.bad)[0])]
         add(
             ViolationKind.WRONG_TYPE,
             coerced.bad,
@@ -170,7 +169,7 @@ def check_column(
     if column.categories is not None and column.logical_type.is_textual:
         allowed = np.asarray(list(column.categories), dtype=object)
         labels = coerced.values.to_numpy(dtype=object)
-        unknown = valid & ~pd.Series(labels).isin(allowed).to_numpy()
+        unknown = valid & ~pd.Series(labels, dtype=object).isin(allowed).to_numpy()
         if unknown.any():
             seen = list(dict.fromkeys(labels[unknown].tolist()))
             shown = ", ".join(repr(s) for s in seen[:max_examples])
