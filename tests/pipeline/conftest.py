@@ -73,7 +73,7 @@ def toy() -> dict[str, Any]:
                 "kind": "train",
                 "params": {
                     "estimator": "hist_gradient_boosting",
-                    "estimator_params": {"max_iter": 30},
+                    "estimator_params": {"max_iter": 15},
                     "features": ["colour", "x", "z"],
                     "label": "label",
                 },

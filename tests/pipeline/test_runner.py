@@ -49,7 +49,7 @@ def test_first_run_trains_registers_promotes_and_tracks(
     assert len(seen) == 2 * len(spec.steps)
     run = tracker.get_run(result.run_id)
     assert run.status is RunStatus.FINISHED
-    assert run.params["train.estimator_params.max_iter"] == "30"
+    assert run.params["train.estimator_params.max_iter"] == "15"
     assert run.params["split.by"] == "when"
     assert {i.role for i in run.inputs} == {"source", "train", "test"}
     assert run.tags["promote.decision"] == "promoted"

@@ -116,8 +116,7 @@ def _write(folder: Path, name: str, value: Any) -> str:
     if isinstance(value, TrainedModel):
         from loopml.models import save_model
 
-        estimator = getattr(value.estimator, "estimator", value.estimator)
-        save_model(estimator, folder / name, schema=value.schema, metrics={})
+        save_model(value.fitted(), folder / name, schema=value.schema, metrics={})
         meta = {"features": list(value.features), "label": value.label}
         (folder / f"{name}.model.json").write_text(canonical_json(meta), encoding="utf-8")
         return "model"

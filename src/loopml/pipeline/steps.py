@@ -57,6 +57,14 @@ class TrainedModel:
     features: tuple[str, ...]
     label: str
 
+    def fitted(self) -> Any:
+        """The scikit-learn estimator itself (unwrapped from a LoadedModel)."""
+        from loopml.models import LoadedModel
+
+        if isinstance(self.estimator, LoadedModel):
+            return self.estimator.estimator
+        return self.estimator
+
 
 @dataclass(frozen=True)
 class StepContext:
@@ -310,7 +318,7 @@ def register(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
 
     model: TrainedModel = ctx.value("model")
     metrics: dict[str, float] = dict(ctx.upstream.get("metrics") or {})
-    estimator = getattr(model.estimator, "estimator", model.estimator)
+    estimator = model.fitted()
     shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())) or "no metrics"
     with tempfile.TemporaryDirectory(prefix="loopml-register-") as tmp:
         package = Path(tmp) / "model"
