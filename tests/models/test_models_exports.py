@@ -8,6 +8,7 @@ def test_public_names_are_pinned() -> None:
         "LoadedModel",
         "MANIFEST_NAME",
         "MODEL_FILE",
+        "REFERENCE_FILE",
         "Manifest",
         "load_model",
         "save_model",

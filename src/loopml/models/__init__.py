@@ -12,13 +12,14 @@ versions, classes, SHA-256 of every file).
   conform their input to the package's schema.
 """
 
-from loopml.models.loaded import LoadedModel
+from loopml.models.loaded import REFERENCE_FILE, LoadedModel
 from loopml.models.manifest import MANIFEST_NAME, Manifest
 from loopml.models.package import MODEL_FILE, load_model, save_model
 
 __all__ = [
     "MANIFEST_NAME",
     "MODEL_FILE",
+    "REFERENCE_FILE",
     "LoadedModel",
     "Manifest",
     "load_model",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,10 @@ import pandas as pd
 from loopml.models.manifest import Manifest
 from loopml.schema import Schema, conform
 
-__all__ = ["LoadedModel"]
+__all__ = ["REFERENCE_FILE", "LoadedModel"]
+
+REFERENCE_FILE = "reference.parquet"
+"""Name of the reference-data file in a package (training rows, Parquet)."""
 
 
 class LoadedModel:
@@ -27,6 +31,8 @@ class LoadedModel:
         The verified manifest of the package.
     estimator : object
         The fitted scikit-learn estimator or Pipeline.
+    path : Path, optional
+        The verified package folder (for :meth:`reference`).
 
     Notes
     -----
@@ -37,9 +43,21 @@ class LoadedModel:
     orders the columns as the estimator saw them in ``fit``.
     """
 
-    def __init__(self, manifest: Manifest, estimator: Any) -> None:
+    def __init__(self, manifest: Manifest, estimator: Any, path: Path | None = None) -> None:
         self.manifest = manifest
         self.estimator = estimator
+        self.path = path
+
+    def reference(self) -> pd.DataFrame | None:
+        """The reference data stored with the package (training rows), or ``None``.
+
+        Written by :func:`loopml.models.save_model` with ``reference=``; its
+        SHA-256 was verified when the package was loaded. Monitoring compares
+        served traffic against it.
+        """
+        if self.path is None or REFERENCE_FILE not in self.manifest.files:
+            return None
+        return pd.read_parquet(self.path / REFERENCE_FILE)
 
     def __repr__(self) -> str:
         return (

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import skops.io
 from sklearn.base import is_classifier, is_regressor
 from sklearn.exceptions import NotFittedError
@@ -18,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from loopml.errors import IntegrityError, ModelPackageError, UntrustedFormatError
 from loopml.models.environment import current_requirements, requirement_mismatches
 from loopml.models.hashing import hash_folder, sha256_file
-from loopml.models.loaded import LoadedModel
+from loopml.models.loaded import REFERENCE_FILE, LoadedModel
 from loopml.models.manifest import MANIFEST_NAME, Manifest
 from loopml.models.trust import UNSAFE_SUFFIXES, disallowed_types
 from loopml.schema import Schema
@@ -38,6 +39,7 @@ def save_model(
     schema: Schema,
     metrics: dict[str, float] | None = None,
     extra: dict[str, Any] | None = None,
+    reference: pd.DataFrame | None = None,
 ) -> Manifest:
     """Write a fitted scikit-learn model as a package folder.
 
@@ -59,6 +61,10 @@ def save_model(
         Evaluation metrics; ``NaN`` and infinities are stored as ``null``.
     extra : dict, optional
         JSON-serialisable data to keep in the manifest.
+    reference : DataFrame, optional
+        Reference data (typically the training rows, features and label) kept
+        as ``reference.parquet`` and hashed like every file; monitoring
+        compares served traffic against it (:meth:`LoadedModel.reference`).
 
     Returns
     -------
@@ -94,6 +100,11 @@ def save_model(
         skops.io.dump(model, folder / MODEL_FILE)
     except Exception as exc:
         raise ModelPackageError(f"skops cannot serialise {type(model).__name__}: {exc}") from exc
+    if reference is not None:
+        try:
+            reference.to_parquet(folder / REFERENCE_FILE, index=False, compression="zstd")
+        except Exception as exc:
+            raise ModelPackageError(f"cannot write reference data: {exc}") from exc
     manifest = Manifest(
         flavor="sklearn",
         format="skops",
@@ -174,7 +185,7 @@ def load_model(path: str | os.PathLike[str], *, trust: bool = False) -> LoadedMo
         estimator = _load_skops(model_path, trust=trust)
     else:
         estimator = _load_trusted_pickle(model_path, manifest.format)
-    return LoadedModel(manifest, estimator)
+    return LoadedModel(manifest, estimator, folder)
 
 
 def _check_fitted(model: Any) -> None:
