@@ -8,8 +8,8 @@ def test_public_names_are_pinned() -> None:
         "LoadedModel",
         "MANIFEST_NAME",
         "MODEL_FILE",
-        "REFERENCE_FILE",
         "Manifest",
+        "REFERENCE_FILE",
         "load_model",
         "save_model",
     ]
