@@ -230,6 +230,7 @@ def test_run_server_process_flushes_the_log_on_sigterm(home: Client, port: int) 
         sent = [httpx.post(f"{url}/predict", json=ROWS).json()["request_ids"] for _ in range(5)]
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        # uvicorn shuts down gracefully, then re-raises the signal it caught
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
     logged = home.predictions.read_predictions(MODEL)
     assert sorted(logged["request_id"]) == sorted(i for ids in sent for i in ids)

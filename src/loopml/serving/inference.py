@@ -181,13 +181,15 @@ def _score(served: ServedModel, frame: pd.DataFrame, request_ids: list[str]) -> 
     model = served.model
     try:
         predictions = to_jsonable(np.asarray(model.predict(frame)))
-        classes = getattr(model, "classes", None)
+        classes = model.classes
         probabilities = None
         scores = None
-        if classes is not None and len(classes) > 0:
-            probabilities = np.asarray(model.predict_proba(frame), dtype=float)
-            if len(classes) == 2:
-                scores = to_jsonable(np.asarray(model.positive_score(frame), dtype=float))
+        if classes is not None:
+            proba = model.predict_proba(frame)
+            probabilities = None if proba is None else np.asarray(proba, dtype=float)
+        if probabilities is not None and classes is not None and len(classes) == 2:
+            # the positive class is classes[1], as in LoadedModel.positive_score
+            scores = to_jsonable(probabilities[:, 1])
     except LoopMLError:
         raise
     except (ValueError, TypeError) as error:  # the estimator refused rows the contract allowed
