@@ -127,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'per-call log_metric (SQLite)':<30}{'calls':>8}{'seconds':>10}{'metrics/s':>12}")
     for m in (ours, theirs):
         print(f"{m.tool:<30}{m.calls:>8}{m.seconds:>10.3f}{m.per_second:>12,.0f}")
-    print(f"loopml / MLflow: {ratio:,.1f}x; loopml metrics lost: {lost}; "
-          f"MLflow rows stored: {theirs.stored}/{theirs.calls}")
+    print(
+        f"loopml / MLflow: {ratio:,.1f}x; loopml metrics lost: {lost}; "
+        f"MLflow rows stored: {theirs.stored}/{theirs.calls}"
+    )
     if args.json:
         result: dict[str, Any] = {
             "loopml_metrics_per_s": round(ours.per_second, 1),

@@ -82,8 +82,13 @@ def test_changed_train_param_reruns_only_train_and_downstream(
     first = _run(spec, tracker, registry, frame)
     changed = _run(spec, tracker, registry, frame, params={"train.features": ["z"]})
     assert _cached(changed) == {
-        "load": True, "validate": True, "split": True,
-        "train": False, "evaluate": False, "register": False, "promote": False,
+        "load": True,
+        "validate": True,
+        "split": True,
+        "train": False,
+        "evaluate": False,
+        "register": False,
+        "promote": False,
     }
     assert changed.model_version == ("toy-model", 2)
     assert changed.metrics["roc_auc"] < first.metrics["roc_auc"]
@@ -185,7 +190,10 @@ def test_missing_input_without_fallback_names_the_load_step(
 ) -> None:
     with pytest.raises(PipelineError, match=r"step 'load'.*no input frame 'train'"):
         run_pipeline(
-            spec, tracker=tracker, registry=registry, store=tracker.store,
+            spec,
+            tracker=tracker,
+            registry=registry,
+            store=tracker.store,
             artifacts=tracker.artifacts,
         )
 

@@ -32,13 +32,19 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(("mode", "status"), [("clean", RunStatus.FINISHED), ("crash", RunStatus.FAILED)])
+@pytest.mark.parametrize(
+    ("mode", "status"), [("clean", RunStatus.FINISHED), ("crash", RunStatus.FAILED)]
+)
 def test_atexit_flushes_and_ends_open_runs(tmp_path: Path, mode: str, status: RunStatus) -> None:
     url = f"sqlite:///{tmp_path / 'loopml.db'}"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, url, str(tmp_path / "artifacts"), mode],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == (0 if mode == "clean" else 1), done.stderr
     run_id = done.stdout.strip()

@@ -37,10 +37,9 @@ def test_run_records_params_tags_environment_and_finishes(tracker: Tracker) -> N
 
 
 def test_exception_marks_run_failed_and_is_reraised(tracker: Tracker) -> None:
-    with pytest.raises(ZeroDivisionError):
-        with tracker.start_run("flights") as run:
-            run.log_metric("loss", 1.0)
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), tracker.start_run("flights") as run:
+        run.log_metric("loss", 1.0)
+        1 / 0  # noqa: B018
     assert tracker.get_run(run.id).status is RunStatus.FAILED
     assert [m.value for m in tracker.metric_history(run.id)] == [1.0]
 

@@ -182,8 +182,14 @@ def run_pipeline(
                 if earlier.name in ancestors[step.name]:
                     upstream.update(produced[earlier.name])
             ctx = StepContext(
-                step=step, upstream=upstream, pipeline=spec.name, model_name=spec.model,
-                base_dir=spec.base_dir, inputs=frames, run_id=run.id, registry=registry,
+                step=step,
+                upstream=upstream,
+                pipeline=spec.name,
+                model_name=spec.model,
+                base_dir=spec.base_dir,
+                inputs=frames,
+                run_id=run.id,
+                registry=registry,
             )
             result = _run_step(step, ctx, cache, keys, produced, store, notify)
             results.append(result)

@@ -180,9 +180,7 @@ def _set_dotted(raw: dict[str, Any], path: str, value: Any) -> None:
     if not rest:
         raise ConfigurationError(f"param override {path!r} must look like 'step.param[.key...]'")
     steps = raw.get("steps")
-    matches = [
-        s for s in steps or [] if isinstance(s, dict) and s.get("name") == step_name
-    ]
+    matches = [s for s in steps or [] if isinstance(s, dict) and s.get("name") == step_name]
     if not matches:
         raise ConfigurationError(f"param override {path!r}: the pipeline has no step {step_name!r}")
     node = matches[0].setdefault("params", {})
@@ -248,14 +246,18 @@ class PipelineSpec:
         except OSError as exc:
             raise ConfigurationError(f"pipeline file {str(file)!r} cannot be read: {exc}") from exc
         except yaml.YAMLError as exc:
-            raise ConfigurationError(f"pipeline file {str(file)!r} is not valid YAML: {exc}") from exc
+            raise ConfigurationError(
+                f"pipeline file {str(file)!r} is not valid YAML: {exc}"
+            ) from exc
         return cls.from_dict(data, base_dir=file.resolve().parent)
 
     @classmethod
     def from_dict(cls, data: Any, *, base_dir: str | Path | None = None) -> PipelineSpec:
         """Validate a pipeline given as plain data (as parsed from YAML)."""
         if not isinstance(data, dict):
-            raise ConfigurationError("pipeline must be a mapping with name, experiment, model, steps")
+            raise ConfigurationError(
+                "pipeline must be a mapping with name, experiment, model, steps"
+            )
         unknown = sorted(set(data) - {"name", "experiment", "model", "steps"})
         if unknown:
             raise _fail("", f"unknown field(s) {', '.join(map(str, unknown))}")
@@ -306,7 +308,9 @@ class PipelineSpec:
             raise _fail(where, "field 'inputs' must be a list of step names")
         for upstream in inputs:
             if upstream not in earlier:
-                raise _fail(where, f"field 'inputs' names {upstream!r}, which is not an earlier step")
+                raise _fail(
+                    where, f"field 'inputs' names {upstream!r}, which is not an earlier step"
+                )
         if kind == "load" and inputs:
             raise _fail(where, "field 'inputs' must be empty for a load step")
         if kind != "load" and not inputs:

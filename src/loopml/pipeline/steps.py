@@ -272,8 +272,7 @@ def train(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
         raise DataError(f"step {step.name!r}: label {label!r} has {int(y.isna().sum())} missing")
     if y.nunique() != 2:
         raise DataError(
-            f"step {step.name!r}: label {label!r} must have exactly 2 classes, "
-            f"found {y.nunique()}"
+            f"step {step.name!r}: label {label!r} must have exactly 2 classes, found {y.nunique()}"
         )
     estimator = build_estimator(
         step.params["estimator"],

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from loopml.entities import DatasetInput, Metric, Run, RunStatus
 from loopml.errors import ConflictError, DataError, StoreError
@@ -57,14 +57,17 @@ def _end_live_runs() -> None:
     for run in runs:
         try:
             run.end(status)
-        except Exception as exc:  # exit must go on; say what was lost
+        except Exception as exc:  # noqa: BLE001 - exit must go on; say what was lost
             print(f"loopml: could not end run {run.id} at exit: {exc}", file=sys.stderr)
 
 
 def _check_value(key: str, value: Any) -> float:
-    if type(value) is float or type(value) is int:
-        number = float(value)
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+    # exact float/int first: the common case skips the slower ABC check
+    if (
+        type(value) is float
+        or type(value) is int
+        or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+    ):
         number = float(value)
     else:
         raise DataError(
@@ -148,7 +151,7 @@ class ActiveRun:
         """``RUNNING`` until :meth:`end`, then the final status."""
         return self._status
 
-    def __enter__(self) -> ActiveRun:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -404,6 +407,4 @@ class ActiveRun:
 
     def _check_open(self) -> None:
         if self._status is not RunStatus.RUNNING:
-            raise ConflictError(
-                f"run {self.id} has ended ({self._status.value}); start a new run"
-            )
+            raise ConflictError(f"run {self.id} has ended ({self._status.value}); start a new run")
