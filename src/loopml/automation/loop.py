@@ -264,7 +264,7 @@ def _finish(client: Client, policy: Policy, decision: LoopDecision) -> LoopDecis
     client.store.append_event(
         actor=f"loop:{client.settings.actor}",
         action=f"loop.{decision.action}",
-        target=f"model:{policy.model}",
+        target=f"model:{policy.model}/loop",
         before={"version": decision.champion_before},
         after={"version": decision.champion_after},
         reason=" | ".join(decision.reasons),
