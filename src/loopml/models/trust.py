@@ -16,8 +16,12 @@ __all__ = [
 ALLOWED_MODULES = frozenset({"sklearn", "numpy", "scipy"})
 """Top-level packages whose classes and functions are trusted in a skops file."""
 
-ALLOWED_TYPES = frozenset({"collections.OrderedDict"})
-"""Individual types outside :data:`ALLOWED_MODULES` that are plain containers."""
+ALLOWED_TYPES = frozenset({"collections.OrderedDict", "functools.partial"})
+"""Individual types outside :data:`ALLOWED_MODULES`: plain containers, and
+``functools.partial``, which scikit-learn stores inside estimators (e.g.
+``HistGradientBoostingClassifier`` with categorical features keeps
+``partial(check_array, ...)``). skops reports the wrapped function as a type of
+its own, so what a partial calls is still checked against this allow-list."""
 
 DENIED_PREFIXES = (
     "numpy.ctypeslib",
