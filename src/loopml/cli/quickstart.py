@@ -69,7 +69,7 @@ def quickstart(
             say(f"[bold]1/6 train[/bold] months {TRAIN_MONTHS} ({len(train):,} flights) "
                 f"with {pipeline_path.name}")
             result = client.run_pipeline(
-                pipeline_path, inputs={"train": train},
+                pipeline_path, inputs={"train": train.rename(columns={FLIGHTS_TIME: "timestamp"})},
                 progress=lambda step, status: say(f"    {step:<10} {status}"),
             )
             champion_before = client.registry.resolve(MODEL, "champion").version

@@ -312,16 +312,22 @@ def register_identity(step: StepSpec, ctx: StepContext) -> str:
 
 
 def register(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
-    """Save a model package (schema + evaluation metrics) and register a new version."""
+    """Save a model package (schema, evaluation metrics, reference data) and register a version.
+
+    The reference data kept in the package is the train split's features and
+    label, at most ``reference_rows`` (default 50 000) rows drawn with a fixed
+    seed; monitoring compares served traffic against it.
+    """
     from loopml.models import save_model
 
     model: TrainedModel = ctx.value("model")
+    reference = _reference(ctx.upstream.get("train"), model, int(step.params.get("reference_rows", 50_000)))
     metrics: dict[str, float] = dict(ctx.upstream.get("metrics") or {})
     estimator = model.fitted()
     shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())) or "no metrics"
     with tempfile.TemporaryDirectory(prefix="loopml-register-") as tmp:
         package = Path(tmp) / "model"
-        save_model(estimator, package, schema=model.schema, metrics=metrics)
+        save_model(estimator, package, schema=model.schema, metrics=metrics, reference=reference)
         version = ctx.registry.register(
             ctx.model_name,
             package,
@@ -330,6 +336,16 @@ def register(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
             or f"pipeline {ctx.pipeline!r} run {ctx.run_id}: {shown}",
         )
     return {"model_version": {"name": version.name, "version": int(version.version)}}
+
+
+def _reference(train: Any, model: TrainedModel, max_rows: int) -> pd.DataFrame | None:
+    if not isinstance(train, pd.DataFrame):
+        return None
+    columns = [c for c in (*model.features, model.label) if c in train.columns]
+    frame = train[columns]
+    if len(frame) > max_rows:
+        frame = frame.sample(n=max_rows, random_state=0).sort_index()
+    return frame.reset_index(drop=True)
 
 
 def _better(metric: str, value: float, other: float, margin: float) -> bool:
