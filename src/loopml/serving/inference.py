@@ -8,6 +8,7 @@ the event loop keeps answering health checks while a large batch is scored.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from loopml.errors import DataError, LoopMLError, SchemaViolationError, ServingError
 from loopml.schema import conform
@@ -177,16 +179,32 @@ class Predictor:
             )
 
 
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    """Native thread pools, inspected on the first request (once the model's libraries are loaded)."""
+    return ThreadpoolController()
+
+
 def _score(served: ServedModel, frame: pd.DataFrame, request_ids: list[str]) -> Prediction:
+    """Score ``frame`` once: class probabilities when the model has them, labels from those.
+
+    Each request is scored with one OpenMP thread: a server gets its
+    parallelism from concurrent requests, and OpenMP teams spinning in every
+    request thread of a 2-core machine slow everything down (threadpoolctl).
+    """
     model = served.model
     try:
-        predictions = to_jsonable(np.asarray(model.predict(frame)))
-        classes = model.classes
-        probabilities = None
+        with _threadpools().limit(limits=1, user_api="openmp"):
+            classes = model.classes
+            proba = model.predict_proba(frame) if classes is not None else None
+            if proba is not None and classes is not None:
+                probabilities = np.asarray(proba, dtype=float)
+                labels = np.asarray(classes, dtype=object)[np.argmax(probabilities, axis=1)]
+                predictions = to_jsonable(labels)
+            else:
+                probabilities = None
+                predictions = to_jsonable(np.asarray(model.predict(frame)))
         scores = None
-        if classes is not None:
-            proba = model.predict_proba(frame)
-            probabilities = None if proba is None else np.asarray(proba, dtype=float)
         if probabilities is not None and classes is not None and len(classes) == 2:
             # the positive class is classes[1], as in LoadedModel.positive_score
             scores = to_jsonable(probabilities[:, 1])
