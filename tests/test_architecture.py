@@ -21,7 +21,7 @@ def test_import_linter_contracts_hold() -> None:
     env_path = str(ROOT / "src")
     result = subprocess.run(
         [exe, "--config", str(ROOT / "pyproject.toml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={"PYTHONPATH": env_path, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -27,7 +27,7 @@ __all__ = ["Settings"]
 def _default_actor() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no user database entry (containers)
+    except (KeyError, OSError):  # no user database entry (containers)
         return "unknown"
 
 
@@ -67,7 +67,7 @@ class Settings:
             prediction_log_root=str(root / "predictions"),
             actor=_default_actor(),
         )
-        return replace(settings, **overrides) if overrides else settings
+        return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,7 +84,7 @@ class Settings:
             )
             if env.get(var)
         }
-        return replace(settings, **overrides) if overrides else settings
+        return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 
     def as_env(self) -> dict[str, str]:
         """The environment variables that reproduce these settings in a child process."""

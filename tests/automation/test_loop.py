@@ -20,8 +20,8 @@ import loopml
 from loopml.api import Client
 from loopml.automation import Policy
 from loopml.data.demo import FLIGHTS_LABEL, FLIGHTS_TIME, load_flights
-from loopml.store.predictions import PredictionRecord
 from loopml.settings import Settings
+from loopml.store.predictions import PredictionRecord
 
 
 @pytest.fixture(scope="module")

@@ -215,7 +215,7 @@ def _triggers(
 
 def _split_by_time(frame: pd.DataFrame, holdout_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     ordered = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    cut = int(round(len(ordered) * (1.0 - holdout_fraction)))
+    cut = round(len(ordered) * (1.0 - holdout_fraction))
     return ordered.iloc[:cut].reset_index(drop=True), ordered.iloc[cut:].reset_index(drop=True)
 
 

@@ -132,4 +132,5 @@ def monitor_model(
 def _ts(value: Any) -> datetime | None:
     if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).to_pydatetime()
+    stamp: datetime = pd.Timestamp(value).to_pydatetime()
+    return stamp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,7 +43,7 @@ def write_reports(report: Any, reference: Any, current: Any, folder: Path) -> di
     from loopml.ui import render_html
 
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     base = folder / f"report-{report.model}-v{report.version}-{stamp}"
     json_path, html_path = base.with_suffix(".json"), base.with_suffix(".html")
     json_path.write_text(report.to_json())

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pandas as pd
@@ -57,11 +57,11 @@ class ServerProcess:
         assert self.process is not None
         return self.process.pid
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         self.port = free_port()
         env = os.environ | self.settings.as_env()
         self.log_path = self.settings.home / f"server-{self.port}.log"
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "loopml", "serve", self.model_ref, "--port", str(self.port),
              "--poll-interval", str(self.poll_interval), "--log-level", "warning"],
