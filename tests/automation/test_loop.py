@@ -121,4 +121,10 @@ def test_losing_challenger_is_rejected_and_champion_kept(
     assert client.registry.resolve("flights", "challenger").version == 2
     event = client.registry.audit_events("flights")[-1]
     assert event.action == "loop.rejected" and "kept champion, because" in event.reason
+
+    # the same window again: the pipeline comes from cache, nothing new to judge
+    again = client.loop_once(policy)
+    assert again.action == "none"
+    assert "from cache" in again.reasons[-1]
+    assert [v.version for v in client.registry.list_versions("flights")] == [1, 2]
     client.close()

@@ -13,7 +13,7 @@ import pytest
 import loopml
 from loopml.settings import Settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, obje
     result = subprocess.run(
         [sys.executable, "-m", "loopml", "quickstart", "--json", "--home", str(home),
          "--stream-rows", "6000"],
-        capture_output=True, text=True, timeout=300, env=env, check=False,
+        capture_output=True, text=True, timeout=540, env=env, check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])

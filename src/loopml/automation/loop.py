@@ -115,7 +115,7 @@ def loop_once(
     drift = report.drift
     loaded = client.registry.load(name, str(champion.version))
     reference_metric = _as_float(loaded.manifest.metrics.get(metric))
-    realised = _realised(labelled, metric)
+    realised = _realised(labelled[labelled["version"] == champion.version], metric)
     base |= {
         "drift_share": drift.share_drifted,
         "drifted_columns": tuple(drift.drifted_columns),
@@ -155,6 +155,13 @@ def loop_once(
             reasons=(*reasons, f"retraining run {result.run_id} registered no model version"),
         ))
     challenger_version = int(result.model_version[1])
+    register = next((s for s in result.steps if s.kind == "register"), None)
+    if challenger_version == champion.version or (register is not None and register.cached):
+        return _finish(client, policy, LoopDecision(
+            **base, action="none", champion_after=champion.version,
+            reasons=(*reasons, f"no new model version: retraining run {result.run_id} returned "
+                     f"v{challenger_version} from cache (same data, code and params as before)"),
+        ))
     client.registry.set_alias(
         name, policy.challenger_alias, challenger_version,
         reason=f"trained by loop on {len(train)} recent labelled rows (run {result.run_id})",

@@ -85,6 +85,9 @@ def monitor_model(
     -------
     (MonitoringReport, reference, current)
         The report and the two feature frames it compared (for plotting).
+        Drift uses every logged input of the window, whichever version
+        answered; realised performance only the labelled rows that this
+        version predicted (``labelled_rows`` counts them).
 
     Raises
     ------
@@ -111,6 +114,8 @@ def monitor_model(
         reference[features], current[features], schema, config=config or DriftConfig()
     )
     labelled = current_window(client, model, start=start, end=end, max_rows=max_rows, labelled=True)
+    # realised performance belongs to the version that computed the predictions
+    labelled = labelled[labelled["version"] == version.version]
     performance = None
     if not labelled.empty and labelled["score"].notna().any():
         performance = realised_performance(

@@ -24,15 +24,16 @@ def list_runs(
         if as_json:
             print_json([_run_dict(r) for r in runs])
             return
-        table = Table("run id", "experiment", "name", "status", "started", "duration")
+        table = Table("experiment", "name", "status", "started", "duration")
+        table.add_column("run id", no_wrap=True, min_width=32)
         names = {e.id: e.name for e in c.store.list_experiments()}
         for r in runs:
             duration = (
                 f"{(r.end_time - r.start_time).total_seconds():.1f} s" if r.end_time else "-"
             )
             table.add_row(
-                r.id, names.get(r.experiment_id, r.experiment_id), r.name, r.status.value,
-                r.start_time.strftime("%Y-%m-%d %H:%M:%S"), duration,
+                names.get(r.experiment_id, r.experiment_id), r.name, r.status.value,
+                r.start_time.strftime("%Y-%m-%d %H:%M:%S"), duration, r.id,
             )
         console.print(table)
 
@@ -54,7 +55,8 @@ def show(
             print_json(data)
             return
         console.print(f"[bold]run {run.id}[/bold]  {run.name}  [{run.status.value}]")
-        console.print(f"started {run.start_time:%Y-%m-%d %H:%M:%S}  ended {run.end_time or '-'}")
+        ended = f"{run.end_time:%Y-%m-%d %H:%M:%S}" if run.end_time else "-"
+        console.print(f"started {run.start_time:%Y-%m-%d %H:%M:%S}  ended {ended} (UTC)")
         console.print(f"git commit: {run.git_commit or '-'}   artifacts: {run.artifact_uri}")
         for title, values in (("params", run.params), ("metrics", latest), ("tags", run.tags)):
             if values:

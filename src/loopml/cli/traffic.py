@@ -22,6 +22,14 @@ from loopml.settings import Settings
 __all__ = ["ServerProcess", "free_port", "post_feedback", "send_rows"]
 
 
+def _terminate_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent dies (no orphaned servers)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -66,6 +74,7 @@ class ServerProcess:
             [sys.executable, "-m", "loopml", "serve", self.model_ref, "--port", str(self.port),
              "--poll-interval", str(self.poll_interval), "--log-level", "warning"],
             env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=_terminate_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:

@@ -316,7 +316,7 @@ class MemoryStore:
             if pointing and not force:
                 raise ConflictError(
                     f"model {name!r} version {mv.version} is the target of alias(es) "
-                    f"{', '.join(pointing)}; move them first or pass force=True"
+                    f"{', '.join(pointing)}; move them first or delete with force (CLI: --force)"
                 )
             for alias in pointing:
                 del model.aliases[alias]

@@ -184,7 +184,7 @@ class SqlRegistryStore(SqlAuditStore):
             if pointing and not force:
                 raise ConflictError(
                     f"model {name!r} version {row.version} is the target of alias(es) "
-                    f"{', '.join(pointing)}; move them first or pass force=True"
+                    f"{', '.join(pointing)}; move them first or delete with force (CLI: --force)"
                 )
             history = delete(AliasHistoryRow).where(AliasHistoryRow.model_name == name)
             if pointing:
