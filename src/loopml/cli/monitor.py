@@ -18,17 +18,28 @@ def monitor(
         Path | None, typer.Option(help="Folder for report.json and report.html (default: LOOPML_HOME/reports).")
     ] = None,
     max_rows: Annotated[int, typer.Option(min=1, help="Newest logged rows in the current window.")] = 20_000,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", "-s",
+            help="Drift setting FIELD=VALUE, e.g. wasserstein_threshold=0.2 or drift_share=0.3 "
+            "(fields of loopml.monitoring.DriftConfig).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare logged inputs (current window) with the training data (reference).
 
     Writes a JSON report and a self-contained HTML report (works offline).
+    Tests and thresholds: see `loopml.monitoring.config` (KS / chi-square on
+    small references, normalised Wasserstein / Jensen-Shannon on large ones).
     """
     from loopml.registry import parse_model_ref
 
+    config = drift_config(setting or [])
     with client() as c:
         name, ref = parse_model_ref(model)
-        report, reference, current = c.monitor(name, ref, max_rows=max_rows)
+        report, reference, current = c.monitor(name, ref, max_rows=max_rows, config=config)
         folder = out or (c.settings.home / "reports")
         paths = write_reports(report, reference, current, folder)
         if as_json:
@@ -36,6 +47,33 @@ def monitor(
             return
         render_summary(report)
         console.print(f"report: {paths['html']}  (JSON: {paths['json']})")
+
+
+def drift_config(settings: list[str]) -> Any:
+    """Build a DriftConfig from ``FIELD=VALUE`` strings; bad ones are a usage error."""
+    import dataclasses
+
+    from loopml.errors import ConfigurationError
+    from loopml.monitoring import DriftConfig
+
+    fields = {f.name: f.type for f in dataclasses.fields(DriftConfig) if f.name != "column_methods"}
+    values: dict[str, Any] = {}
+    for item in settings:
+        key, sep, raw = item.partition("=")
+        if not sep or key not in fields:
+            raise typer.BadParameter(
+                f"expected FIELD=VALUE with FIELD one of {', '.join(sorted(fields))}; got {item!r}",
+                param_hint="--set",
+            )
+        kind = str(fields[key])
+        try:
+            values[key] = raw if "str" in kind else (int(raw) if "int" in kind else float(raw))
+        except ValueError:
+            raise typer.BadParameter(f"{key} needs a number, got {raw!r}", param_hint="--set") from None
+    try:
+        return DriftConfig(**values)
+    except (ConfigurationError, TypeError, ValueError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from None
 
 
 def write_reports(report: Any, reference: Any, current: Any, folder: Path) -> dict[str, Path]:
