@@ -26,7 +26,7 @@ ROWS = [
 ]
 
 
-def app_for(client: Client, **options: object) -> object:
+def app_for(client: Client, **options: Any) -> Any:
     return create_app(
         client,
         MODEL,
@@ -154,7 +154,8 @@ def test_feedback_is_joined_to_logged_predictions(home: Client, serve: Serve) ->
     server = serve(app_for(home))
     ids = server.http.post("/predict", json={"records": ROWS}).json()["request_ids"]
     one = server.http.post("/feedback", json={"request_id": ids[0], "label": 1})
-    assert one.status_code == 200 and one.json() == {"model": MODEL, "accepted": 1}
+    assert one.status_code == 200
+    assert one.json() == {"model": MODEL, "accepted": 1, "unmatched": 0}
     batch = [{"request_id": ids[1], "label": 0}, {"request_id": ids[2], "label": 1}]
     assert server.http.post("/feedback", json={"feedback": batch}).json()["accepted"] == 2
     assert server.http.post("/feedback", json={"feedback": []}).status_code == 422

@@ -30,7 +30,7 @@ def test_strict_json_converts_numpy_and_non_finite() -> None:
         "c": pd.Timestamp("2024-01-01T00:00:00Z"),
         "d": [pd.NA, pd.NaT, float("-inf"), np.bool_(True)],
     }
-    text = StrictJSONResponse(content).body.decode()
+    text = bytes(StrictJSONResponse(content).body).decode()
     assert json.loads(text) == {
         "a": 3,
         "b": [1.5, None, None],
@@ -51,19 +51,39 @@ def test_predict_body_forms() -> None:
         parse_predict(b"  ")
     with pytest.raises(SchemaViolationError) as caught:
         parse_predict(b'{"records": [{"x": 1}, 7]}')
-    assert [v.column for v in caught.value.violations] == ["records.1"]
+    assert [v.field for v in caught.value.violations] == ["records.1"]
+    assert str(caught.value.violations[0]).startswith("field 'records.1': wrong_type")
 
 
 def test_feedback_body_forms() -> None:
     one = parse_feedback(b'{"request_id": "r1", "label": 1}')
     assert [(f.request_id, f.label) for f in one] == [("r1", 1)]
     many = parse_feedback(
-        b'{"feedback": [{"request_id": "r1", "label": "yes"}, {"request_id": "r2", "label": null}]}'
+        b'{"feedback": [{"request_id": "r1", "label": "yes"}, {"request_id": "r2", "label": 0.5}]}'
     )
-    assert [f.label for f in many] == ["yes", None]
+    assert [f.label for f in many] == ["yes", 0.5]
     with pytest.raises(SchemaViolationError) as caught:
         parse_feedback(b'{"label": 1}')
-    assert caught.value.violations[0].column == "request_id"
+    assert caught.value.violations[0].field == "request_id"
+    assert caught.value.violations[0].kind == "missing_field"
+    refused = {
+        b'{"request_id": "r", "label": null}': "label",  # no truth is no feedback
+        b'{"request_id": "r", "label": NaN}': "label",
+        b'{"request_id": "r", "label": Infinity}': "label",
+        b'{"request_id": "r", "label": {"a": 1}}': "label",
+        b'{"request_id": "r", "label": 100000000000000000000}': "label",
+        b'{"request_id": "r", "label": "\\udfff"}': "label",
+        b'{"request_id": "", "label": 1}': "request_id",
+        b'{"request_id": "  ", "label": 1}': "request_id",
+        b'{"request_id": "\\ud800x", "label": 1}': "request_id",
+        b'{"feedback": [{"request_id": "r", "label": 1}, {"request_id": "q", "label": NaN}]}': (
+            "feedback.1.label"
+        ),
+    }
+    for body, field in refused.items():
+        with pytest.raises(SchemaViolationError) as caught:
+            parse_feedback(body)
+        assert [v.field for v in caught.value.violations] == [field], body
 
 
 def test_check_records_names_the_column() -> None:
@@ -73,6 +93,18 @@ def test_check_records_names_the_column() -> None:
         check_records([{"x": 1, "y": 2}, {"x": 2**70, "y": [1]}, {"x": math.inf, "y": 1}])
     found = {v.column: v.rows for v in caught.value.violations}
     assert found == {"x": (1, 2), "y": (1,)}
+    with pytest.raises(SchemaViolationError) as caught:
+        check_records([{"x": "ok", "dest": "a\ud800"}, {"x": "\udc00", "\ud801": 1}])
+    found = {v.column: (v.rows, v.detail) for v in caught.value.violations}
+    assert set(found) == {"dest", "x", "\\ud801"}  # the bad column name, escaped
+    assert found["dest"][0] == (0,) and "not valid Unicode" in found["dest"][1]
+    assert found["x"][0] == (1,) and "column name" in found["\\ud801"][1]
+
+
+def test_strict_json_escapes_lone_surrogates() -> None:
+    body = bytes(StrictJSONResponse({"error": "bad \ud800", "ok": "é"}).body)
+    assert json.loads(body) == {"error": "bad \ud800", "ok": "é"}
+    assert StrictJSONResponse({"ok": "é"}).body == '{"ok":"é"}'.encode()
 
 
 def test_request_ids() -> None:
@@ -130,3 +162,45 @@ def test_status_codes() -> None:
     assert status_for(ConflictError("x")) == 409
     assert status_for(ServingError("x")) == 503
     assert status_for(LoopMLError("x")) == 500
+
+
+def test_v2_datatypes_fit_the_column() -> None:
+    from loopml.schema import infer_schema
+    from loopml.serving.recent_ids import RecentIds
+    from loopml.serving.v2 import DATATYPES, accepted_datatypes, check_datatypes
+
+    frame = pd.DataFrame(
+        {
+            "x": [1.5, 2.0],
+            "n": [1, 2],
+            "flag": [True, False],
+            "city": ["a", "b"],
+            "when": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+        }
+    )
+    features = infer_schema(frame).features
+    by_name = {c.name: accepted_datatypes(c) for c in features}
+    assert set(by_name["x"]) == set(by_name["n"]) == set(DATATYPES) - {"BOOL", "BYTES"}
+    assert by_name["flag"][0] == "BOOL" and "FP64" not in by_name["flag"]
+    assert by_name["when"] == ("BYTES",)
+
+    def tensor(name: str, datatype: str) -> InferTensor:
+        return InferTensor(name=name, shape=[1], datatype=datatype, data=[1])
+
+    check_datatypes([tensor("x", "FP32"), tensor("n", "UINT8"), tensor("extra", "BOOL")], features)
+    with pytest.raises(SchemaViolationError) as caught:
+        check_datatypes([tensor("x", "BYTES"), tensor("flag", "FP64"), tensor("n", "x")], features)
+    found = {v.column: v.detail for v in caught.value.violations}
+    assert set(found) == {"x", "flag", "n"}
+    assert "expected INT8" in found["x"] and "not an Open Inference Protocol" in found["n"]
+    with pytest.raises(SchemaViolationError) as caught:
+        check_datatypes([InferTensor(name="in", shape=[1, 5], datatype="FP64", data=[])], features)
+    assert caught.value.violations[0].field == "inputs.0"
+    assert "expected BYTES" in caught.value.violations[0].detail
+
+    ids = RecentIds(capacity=4)
+    ids.add(["a", "b", "c"])
+    assert ids.count_missing(["a", "c", "z"]) == 1
+    ids.add(["d", "e"])  # generations of 2: "a" and "b" are forgotten, the last 2+ kept
+    assert ids.count_missing(["d", "e", "c"]) == 0 and ids.count_missing(["a"]) == 1
+    assert len(ids) <= 4

@@ -6,9 +6,16 @@ Endpoints
     ``{"records": [{column: value, ...}, ...]}`` or a bare list of records ->
     ``{"model", "version", "predictions", "scores", "request_ids"}``.
 ``POST /feedback``
-    ``{"request_id", "label"[, "timestamp"]}`` or ``{"feedback": [...]}``.
+    ``{"request_id", "label"[, "timestamp"]}`` or ``{"feedback": [...]}`` ->
+    ``{"model", "accepted", "unmatched"}``. Labels for request ids this
+    process never served are stored too (another worker or an earlier run may
+    have served them); ``unmatched`` counts them (see
+    :class:`loopml.serving.wire.FeedbackResponse`).
 ``GET /healthz``
-    Liveness plus the served version.
+    ``{"status", "model", "ref", "version", "error"}``: 200 with status
+    ``"ok"`` while a model version is loaded; 503 with ``"loading"`` before
+    the first load and ``"unavailable"`` when loading failed (``error`` says
+    why).
 ``/v2/...``
     Open Inference Protocol (see :mod:`loopml.serving.v2`).
 """
@@ -131,18 +138,25 @@ def create_app(
         now = datetime.now(UTC)
         rows = [(item.request_id, item.label, item.timestamp or now) for item in items]
         await anyio.to_thread.run_sync(client.append_feedback, model_name, rows)
-        return StrictJSONResponse(FeedbackResponse(model=model_name, accepted=len(rows)))
+        unmatched = predictor.served_ids.count_missing(item.request_id for item in items)
+        body = FeedbackResponse(model=model_name, accepted=len(rows), unmatched=unmatched)
+        return StrictJSONResponse(body)
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        """Liveness, and which version answers requests now."""
+    async def healthz() -> StrictJSONResponse:
+        """Whether a model version is loaded (200) or not (503), and which one."""
         served = holder.current
-        return {
-            "status": "ok",
+        if served is not None:
+            status, code = "ok", 200
+        else:
+            status, code = ("unavailable" if holder.last_error else "loading"), 503
+        body = {
+            "status": status,
             "model": model_name,
             "ref": ref,
             "version": None if served is None else served.version,
             "error": holder.last_error,
         }
+        return StrictJSONResponse(body, status_code=code)
 
     return app

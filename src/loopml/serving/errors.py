@@ -13,7 +13,10 @@ error                                   status  meaning for the client
 ======================================  ======  =====================================
 
 Every error body is JSON: ``{"error": message, "type": class name,
-"violations": [{"column", "kind", "count", "rows", "detail"}, ...]}``.
+"violations": [{"column", "field", "kind", "count", "rows", "detail"}, ...]}``.
+A violation names either a model input ``column`` (``plan``) or a request-body
+``field`` (``records``, ``label``, ``inputs.0.datatype``); the other key is
+``null``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from loopml.errors import (
     SchemaViolationError,
     ServingError,
 )
-from loopml.serving.wire import StrictJSONResponse
+from loopml.serving.wire import StrictJSONResponse, field_violations
 
 __all__ = ["error_body", "install_error_handlers", "status_for"]
 
@@ -60,9 +63,10 @@ def status_for(error: LoopMLError) -> int:
 
 def _violation_dict(violation: Any) -> dict[str, Any]:
     if hasattr(violation, "to_dict"):
-        return dict(violation.to_dict())
+        return {"column": None, "field": None, **violation.to_dict()}
     return {
         "column": getattr(violation, "column", None),
+        "field": getattr(violation, "field", None),
         "kind": str(getattr(violation, "kind", "")),
         "count": getattr(violation, "count", None),
         "rows": list(getattr(violation, "rows", ())),
@@ -92,16 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(request: Request, error: RequestValidationError) -> StrictJSONResponse:
-        violations = [
-            {
-                "column": ".".join(str(p) for p in item.get("loc", ())),
-                "kind": "wrong_type",
-                "count": 1,
-                "rows": [],
-                "detail": str(item.get("msg", "")),
-            }
-            for item in error.errors()
-        ]
+        violations = [v.to_dict() for v in field_violations(error.errors())]
         body = {"error": "request is invalid", "type": "RequestValidationError"}
         return StrictJSONResponse({**body, "violations": violations}, status_code=422)
 

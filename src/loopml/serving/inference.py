@@ -25,13 +25,16 @@ from loopml.errors import DataError, LoopMLError, SchemaViolationError, ServingE
 from loopml.schema import conform
 from loopml.schema.violation import Violation, ViolationKind
 from loopml.serving.model_holder import ModelHolder, ServedModel
-from loopml.serving.wire import to_jsonable
+from loopml.serving.recent_ids import RecentIds
+from loopml.serving.wire import INT64_RANGE, NOT_UNICODE, is_valid_unicode, printable, to_jsonable
 from loopml.store.predictions import PredictionRecord
 
 __all__ = ["Prediction", "Predictor", "request_ids_for"]
 
 _SCALARS = (str, int, float, bool, type(None))
-_INT64 = (-(2**63), 2**63 - 1)
+_NOT_SCALAR = (
+    "values must be JSON scalars: finite numbers (64-bit integers), strings, booleans or null"
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,10 @@ def request_ids_for(n_rows: int, header: str | None) -> list[str]:
 def check_records(records: Sequence[Any]) -> list[dict[str, Any]]:
     """Refuse rows no contract can accept, naming the column and rows.
 
-    Rows must be JSON objects of scalars; integers must fit in 64 bits and
-    numbers must be finite. Everything else is left to
+    Rows must be JSON objects of scalars; integers must fit in 64 bits,
+    numbers must be finite, and strings (values and column names) must be
+    valid Unicode, so that every accepted row can be written to and read
+    back from the prediction log. Everything else is left to
     :func:`loopml.schema.conform`.
 
     Raises
@@ -82,19 +87,29 @@ def check_records(records: Sequence[Any]) -> list[dict[str, Any]]:
     DataError
         There are no records (HTTP 400).
     SchemaViolationError
-        A value is nested, infinite or an oversized integer (HTTP 422).
+        A value is nested, infinite, an oversized integer or a string with a
+        lone UTF-16 surrogate (HTTP 422); each violation names the column.
     """
     if not records:
         raise DataError("no records to predict; send at least one row")
-    bad: dict[str, list[int]] = {}
+    bad: dict[tuple[str, str], list[int]] = {}
     for row, record in enumerate(records):
         for column, value in record.items():
-            ok = isinstance(value, _SCALARS) and not (
+            name = str(column)
+            if not is_valid_unicode(name):
+                problem: str | None = f"the column name is {NOT_UNICODE}"
+                name = printable(name)
+            elif isinstance(value, str):
+                problem = None if is_valid_unicode(value) else f"the value is {NOT_UNICODE}"
+            elif not isinstance(value, _SCALARS) or (
                 (isinstance(value, float) and not math.isfinite(value))
-                or (isinstance(value, int) and not _INT64[0] <= value <= _INT64[1])
-            )
-            if not ok:
-                bad.setdefault(str(column), []).append(row)
+                or (isinstance(value, int) and not INT64_RANGE[0] <= value <= INT64_RANGE[1])
+            ):
+                problem = _NOT_SCALAR
+            else:
+                problem = None
+            if problem is not None:
+                bad.setdefault((name, problem), []).append(row)
     if bad:
         raise SchemaViolationError(
             [
@@ -103,10 +118,9 @@ def check_records(records: Sequence[Any]) -> list[dict[str, Any]]:
                     kind=ViolationKind.WRONG_TYPE,
                     count=len(rows),
                     rows=tuple(rows[:5]),
-                    detail="values must be JSON scalars: finite numbers (64-bit integers), "
-                    "strings, booleans or null",
+                    detail=problem,
                 )
-                for column, rows in bad.items()
+                for (column, problem), rows in bad.items()
             ]
         )
     return [dict(record) for record in records]
@@ -126,12 +140,15 @@ class Predictor:
     ----------
     writer : loopml.store.predictions.PredictionLogWriter or None
         Where rows are logged; set by the app's lifespan, ``None`` disables logging.
+    served_ids : RecentIds
+        Request ids of the rows this process scored recently (for ``/feedback``).
     """
 
     def __init__(self, holder: ModelHolder, *, route: str = "champion") -> None:
         self.holder = holder
         self.route = route
         self.writer: Any = None
+        self.served_ids = RecentIds()
 
     def predict(self, records: Sequence[Any], request_ids: Sequence[str]) -> Prediction:
         """Score ``records`` with the current model and queue one log record per row.
@@ -153,6 +170,7 @@ class Predictor:
         latency_ms = (time.perf_counter() - started) * 1000.0
         if self.writer is not None:
             self._log(served, frame, result, latency_ms)
+        self.served_ids.add(result.request_ids)
         return result
 
     def _log(

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import uvicorn
 from fastapi import FastAPI
 
-from loopml.api import connect
+from loopml.api import Client, connect
 from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
 from loopml.settings import Settings
@@ -56,6 +56,11 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
     return create_app(connect(Settings.from_env(env)), name, ref, poll_interval=poll_interval)
 
 
+def _check_model(client: Client, model_name: str, ref: str) -> None:
+    """Resolve ``model_name@ref`` once, so a typo fails before the server starts."""
+    client.registry.resolve(model_name, ref)
+
+
 def run_server(
     settings: Settings,
     model_name: str,
@@ -69,7 +74,11 @@ def run_server(
 ) -> None:
     """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
 
-    On shutdown every logged prediction is flushed to the prediction log.
+    The model reference is resolved once before uvicorn starts, so an
+    unknown model, alias or version fails at once instead of serving 503s.
+    Later failures (the alias is deleted, a package cannot be loaded) keep
+    the server up: it keeps the served version, or answers 503 until one
+    loads. On shutdown every logged prediction is flushed to the prediction log.
 
     Parameters
     ----------
@@ -87,8 +96,20 @@ def run_server(
         Seconds between checks for a moved alias.
     workers : int
         Worker processes; more than one uses :func:`app_from_env`.
+
+    Raises
+    ------
+    loopml.errors.NotFoundError
+        No model ``model_name``, or ``ref`` names no alias or version of it.
     """
+    client = connect(settings)
+    try:
+        _check_model(client, model_name, ref)
+    except BaseException:
+        client.close()
+        raise
     if workers > 1:
+        client.close()
         os.environ.update(settings.as_env())
         os.environ[MODEL_ENV] = f"{model_name}@{ref}"
         os.environ[POLL_ENV] = str(poll_interval)
@@ -101,7 +122,6 @@ def run_server(
             workers=workers,
         )
         return
-    client = connect(settings)
     try:
         factory = functools.partial(
             create_app, client, model_name, ref, poll_interval=poll_interval

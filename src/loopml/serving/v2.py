@@ -6,6 +6,24 @@ single tensor of shape ``[n, k]`` holding the rows in schema column order
 (row-major ``data``, flat or nested). Outputs are ``predict`` (shape ``[n]``)
 and, for classifiers, ``probability`` (shape ``[n, n_classes]``, classes in
 the tensor's ``parameters``).
+
+Each input's ``datatype`` must be an Open Inference Protocol datatype and fit
+the logical type of the column it feeds (:func:`accepted_datatypes`):
+
+===============================  =============================================
+column                           accepted datatypes
+===============================  =============================================
+integer, float                   ``INT8``..``INT64``, ``UINT8``..``UINT64``,
+                                 ``FP16``, ``FP32``, ``FP64``
+boolean                          ``BOOL``, or an integer datatype holding 0/1
+categorical                      ``BYTES``; also an integer datatype when every
+                                 category of the schema is an integer (``"3"``)
+string, datetime                 ``BYTES``
+===============================  =============================================
+
+A single ``[n, k]`` tensor holding whole rows may be ``BYTES`` (mixed values)
+or any datatype every column accepts. Anything else is a 422 naming the input
+and the datatypes it accepts.
 """
 
 from __future__ import annotations
@@ -21,15 +39,29 @@ from loopml.schema.types import LogicalType
 from loopml.schema.violation import Violation, ViolationKind
 from loopml.serving.inference import Prediction, Predictor, request_ids_for
 from loopml.serving.wire import (
+    FieldViolation,
     InferOutput,
     InferRequest,
     InferResponse,
     InferTensor,
     StrictJSONResponse,
     parse_infer,
+    printable,
 )
 
-__all__ = ["datatype_of", "tensors_to_records", "v2_router"]
+__all__ = [
+    "DATATYPES",
+    "accepted_datatypes",
+    "check_datatypes",
+    "datatype_of",
+    "tensors_to_records",
+    "v2_router",
+]
+
+_INTEGERS = ("INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
+_FLOATS = ("FP16", "FP32", "FP64")
+DATATYPES = ("BOOL", *_INTEGERS, *_FLOATS, "BYTES")
+"""The tensor datatypes of the Open Inference Protocol."""
 
 _DATATYPES = {
     LogicalType.INTEGER: "INT64",
@@ -54,8 +86,83 @@ def _flatten(data: list[Any]) -> list[Any]:
     return flat
 
 
-def _bad_tensor(name: str, detail: str) -> SchemaViolationError:
-    return SchemaViolationError([Violation(name, ViolationKind.WRONG_TYPE, 1, (), detail)])
+def _integer_like(text: str) -> bool:
+    return text.strip().lstrip("+-").isdigit()
+
+
+def accepted_datatypes(column: Any) -> tuple[str, ...]:
+    """Open Inference Protocol datatypes an input tensor feeding ``column`` may have.
+
+    Parameters
+    ----------
+    column : loopml.schema.Column
+        A feature column of the model's schema (``logical_type``, ``categories``).
+    """
+    kind = column.logical_type
+    if kind in (LogicalType.INTEGER, LogicalType.FLOAT):
+        return _INTEGERS + _FLOATS
+    if kind == LogicalType.BOOLEAN:
+        return ("BOOL", *_INTEGERS)
+    categories = getattr(column, "categories", None)
+    if kind == LogicalType.CATEGORICAL and categories and all(map(_integer_like, categories)):
+        return ("BYTES", *_INTEGERS)
+    return ("BYTES",)
+
+
+def _bad_input(index: int, tensor: InferTensor, columns: dict[str, Any], detail: str) -> Any:
+    """A violation naming the input: its column when it feeds one, else its body field."""
+    name = printable(tensor.name)
+    if tensor.name in columns:
+        return Violation(name, ViolationKind.WRONG_TYPE, 1, (), f"input {name!r}: {detail}")
+    return FieldViolation(f"inputs.{index}", f"input {name!r}: {detail}")
+
+
+def check_datatypes(inputs: list[InferTensor], features: tuple[Any, ...]) -> None:
+    """Refuse input tensors whose ``datatype`` is unknown or does not fit their column.
+
+    Parameters
+    ----------
+    inputs : list of InferTensor
+        The request's input tensors.
+    features : tuple of loopml.schema.Column
+        The model's feature columns, in schema order.
+
+    Raises
+    ------
+    SchemaViolationError
+        One violation per refused input, naming it and the datatypes it accepts.
+    """
+    columns = {str(column.name): column for column in features}
+    matrix = len(inputs) == 1 and inputs[0].name not in columns
+    problems: list[Any] = []
+    for index, tensor in enumerate(inputs):
+        if tensor.datatype not in DATATYPES:
+            expected = ", ".join(DATATYPES)
+            detail = f"datatype {printable(tensor.datatype)!r} is not an Open Inference "
+            problems.append(
+                _bad_input(
+                    index, tensor, columns, f"{detail}Protocol datatype; expected {expected}"
+                )
+            )
+            continue
+        if matrix:
+            accepted = ["BYTES"] + [
+                d for d in DATATYPES if all(d in accepted_datatypes(c) for c in features)
+            ]
+            fits = f"the rows of columns {[printable(c) for c in columns]}"
+        elif tensor.name in columns:
+            column = columns[tensor.name]
+            accepted = list(accepted_datatypes(column))
+            fits = f"{column.logical_type.value} column {printable(tensor.name)!r}"
+        else:
+            continue  # not a model input: conform drops it
+        if tensor.datatype not in accepted:
+            detail = (
+                f"datatype {tensor.datatype} does not fit {fits}; expected {', '.join(accepted)}"
+            )
+            problems.append(_bad_input(index, tensor, columns, detail))
+    if problems:
+        raise SchemaViolationError(problems)
 
 
 def tensors_to_records(
@@ -67,24 +174,26 @@ def tensors_to_records(
     ------
     SchemaViolationError
         A tensor's shape does not match its data, or tensors disagree on the
-        number of rows; the violation names the tensor.
+        number of rows; the violation names the input (its column, or the
+        field ``inputs.<i>`` when it feeds no single column).
     """
-    if len(inputs) == 1 and inputs[0].name not in {str(n) for n in feature_names}:
+    columns_by_name = {str(n): n for n in feature_names}
+    if len(inputs) == 1 and inputs[0].name not in columns_by_name:
         tensor = inputs[0]
         data = _flatten(tensor.data)
         width = tensor.shape[1] if len(tensor.shape) == 2 else 1
         if width != len(feature_names) or len(data) != tensor.shape[0] * width:
-            raise _bad_tensor(
-                tensor.name,
+            detail = (
                 f"shape {tensor.shape} with {len(data)} values does not hold rows of the "
-                f"{len(feature_names)} columns {list(feature_names)}",
+                f"{len(feature_names)} columns {[printable(n) for n in feature_names]}"
             )
+            raise SchemaViolationError([_bad_input(0, tensor, columns_by_name, detail)])
         return [
             dict(zip(feature_names, data[i : i + width], strict=True))
             for i in range(0, len(data), width)
         ]
     columns: dict[str, list[Any]] = {}
-    for tensor in inputs:
+    for index, tensor in enumerate(inputs):
         data = _flatten(tensor.data)
         if (
             not tensor.shape
@@ -92,13 +201,15 @@ def tensors_to_records(
             or len(tensor.shape) > 2
             or (len(tensor.shape) == 2 and tensor.shape[1] != 1)
         ):
-            raise _bad_tensor(
-                tensor.name, f"shape {tensor.shape} does not match {len(data)} values"
-            )
+            detail = f"shape {tensor.shape} does not match {len(data)} values"
+            raise SchemaViolationError([_bad_input(index, tensor, columns_by_name, detail)])
         columns[tensor.name] = data
     lengths = {len(values) for values in columns.values()}
     if len(lengths) != 1:
-        raise _bad_tensor(",".join(columns), f"tensors have different lengths {sorted(lengths)}")
+        sizes = ", ".join(f"{printable(name)}={len(values)}" for name, values in columns.items())
+        raise SchemaViolationError(
+            [FieldViolation("inputs", f"input tensors have different lengths: {sizes}")]
+        )
     n_rows = lengths.pop()
     return [{name: values[i] for name, values in columns.items()} for i in range(n_rows)]
 
@@ -198,6 +309,7 @@ def v2_router(predictor: Predictor) -> APIRouter:
                 f"model {name!r} version {version} is not served here; "
                 f"serving version {served.version}"
             )
+        check_datatypes(body.inputs, served.model.schema.features)
         records = tensors_to_records(body.inputs, served.model.schema.feature_names)
         if not records:
             raise DataError("infer request holds no rows")
