@@ -159,8 +159,10 @@ def loop_once(
     if challenger_version == champion.version or (register is not None and register.cached):
         return _finish(client, policy, LoopDecision(
             **base, action="none", champion_after=champion.version,
-            reasons=(*reasons, f"no new model version: retraining run {result.run_id} returned "
-                     f"v{challenger_version} from cache (same data, code and params as before)"),
+            reasons=(*reasons, (
+                f"no new model version: retraining run {result.run_id} returned "
+                f"v{challenger_version} from cache (same data, code and params as before)"
+            )),
         ))
     client.registry.set_alias(
         name, policy.challenger_alias, challenger_version,
