@@ -42,6 +42,7 @@ def test_summary_has_every_documented_key(quickstart: tuple[dict[str, object], P
 def test_every_request_was_logged(quickstart: tuple[dict[str, object], Path]) -> None:
     summary, home = quickstart
     assert summary["requests_sent"] == 6000
+    assert summary["http_calls"] == 300
     assert summary["requests_logged"] == 6000
     with loopml.connect(Settings.for_home(home)) as client:
         logged = client.predictions.read_labelled("flights")
@@ -67,6 +68,12 @@ def test_challenger_wins_and_server_follows(quickstart: tuple[dict[str, object],
     assert summary["metric_after"] > summary["metric_before"] + 0.005  # type: ignore[operator]
     with loopml.connect(Settings.for_home(home)) as client:
         assert client.registry.resolve("flights", "champion").version == 2
+        # retrained from the JSON log, the contract keeps its categoricals (still monitorable)
+        before = client.registry.load("flights", 1).schema
+        after = client.registry.load("flights", 2).schema
+        assert [(c.name, c.logical_type) for c in after.columns] == [
+            (c.name, c.logical_type) for c in before.columns
+        ]
         events = client.registry.audit_events("flights")
     actions = [e.action for e in events]
     assert "loop.promoted" in actions

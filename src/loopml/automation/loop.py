@@ -140,9 +140,7 @@ def loop_once(
     say("retraining: " + "; ".join(reasons))
     train, holdout = _split_by_time(labelled, policy.challenger.holdout_fraction)
     features = [c for c in loaded.schema.feature_names if c in labelled.columns]
-    train_frame = train[features].assign(**{policy.label: train["label"].to_numpy()})
-    if "timestamp" not in train_frame.columns:
-        train_frame = train_frame.assign(timestamp=train["timestamp"].to_numpy())
+    train_frame = _training_frame(train, loaded.schema, features, policy.label)
     result = client.run_pipeline(
         policy.pipeline,
         inputs={policy.pipeline_input: train_frame},
@@ -164,10 +162,11 @@ def loop_once(
                 f"v{challenger_version} from cache (same data, code and params as before)"
             )),
         ))
-    client.registry.set_alias(
-        name, policy.challenger_alias, challenger_version,
-        reason=f"trained by loop on {len(train)} recent labelled rows (run {result.run_id})",
-    )
+    if _alias_version(client, name, policy.challenger_alias) != challenger_version:
+        client.registry.set_alias(
+            name, policy.challenger_alias, challenger_version,
+            reason=f"trained by loop on {len(train)} recent labelled rows (run {result.run_id})",
+        )
 
     say(f"judging v{challenger_version} against v{champion.version} on {len(holdout)} held-out rows")
     challenger = client.registry.load(name, str(challenger_version))
@@ -200,6 +199,35 @@ def loop_once(
         **judged, action="rejected", champion_after=champion.version,
         reasons=(*reasons, f"kept champion, because {verdict}"),
     ))
+
+
+def _alias_version(client: Client, name: str, alias: str) -> int | None:
+    from loopml.errors import NotFoundError
+
+    try:
+        return int(client.registry.resolve(name, alias).version)
+    except NotFoundError:
+        return None
+
+
+def _training_frame(
+    labelled: pd.DataFrame, schema: Any, features: list[str], label: str
+) -> pd.DataFrame:
+    """Logged rows as the champion saw them in training: contract dtypes, categoricals as such.
+
+    The log stores features as JSON, so text comes back as plain strings; the
+    champion's categorical columns are cast back to ``category`` so the
+    retrained model's contract keeps them categorical (and monitorable).
+    """
+    from loopml.schema import LogicalType, conform
+
+    frame = conform(labelled[features], schema.select(features))
+    for column in schema.select(features).columns:
+        if column.logical_type == LogicalType.CATEGORICAL:
+            frame[column.name] = frame[column.name].astype("category")
+    frame[label] = labelled["label"].to_numpy()
+    frame["timestamp"] = labelled["timestamp"].to_numpy()
+    return frame.reset_index(drop=True)
 
 
 def _triggers(

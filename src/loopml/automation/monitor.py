@@ -124,6 +124,7 @@ def monitor_model(
     report = MonitoringReport(
         model=model,
         version=version.version,
+        alias=None if str(ref).isdigit() or ref == "latest" else str(ref),
         reference_rows=len(reference),
         window_start=_ts(current["timestamp"].min()),
         window_end=_ts(current["timestamp"].max()),

@@ -103,8 +103,8 @@ def render_summary(report: Any) -> None:
     console.print(table)
     verdict = "[red]drift detected[/red]" if drift.dataset_drift else "[green]no dataset drift[/green]"
     console.print(
-        f"{verdict}: {drift.n_drifted} of {len(drift.columns)} columns drifted "
-        f"(share {drift.share_drifted:.2f})"
+        f"{verdict}: {drift.n_drifted} of {drift.n_tested} tested columns drifted "
+        f"(share {drift.share_drifted:.2f}, dataset drift at {drift.drift_share_threshold:g})"
     )
     if report.performance is not None:
         perf = report.performance

