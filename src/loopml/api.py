@@ -167,6 +167,27 @@ class Client:
             policy = Policy.from_yaml(Path(policy))
         return loop_once(self, policy, progress=progress)
 
+    def compare_routes(
+        self,
+        model: str,
+        route: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Any:
+        """Canary or shadow route of ``model`` against its champion over a window of the log.
+
+        Returns
+        -------
+        loopml.deploy.RouteComparison
+            Agreement rate, metric delta once feedback exists, latency delta.
+        """
+        from loopml.deploy import compare_routes
+
+        predictions = self.predictions.read_predictions(model, start=start, end=end)
+        labels = self.predictions.read_feedback(model)
+        return compare_routes(predictions, route=route, labels=labels)
+
     # -- life cycle --------------------------------------------------------------
     def close(self) -> None:
         """Close the metadata store connection pool."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from loopml.cli import loop, models, monitor, pipeline, quickstart, runs, serve
+from loopml.cli import deployments, loop, models, monitor, pipeline, quickstart, runs, serve
 
 app = typer.Typer(
     name="loopml",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(loop.app, name="loop")
+app.add_typer(deployments.app, name="deployments")
 app.command("run")(pipeline.run)
 app.command("serve")(serve.serve)
 app.command("monitor")(monitor.monitor)
