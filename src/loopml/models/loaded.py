@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from loopml.models.manifest import Manifest
+from loopml.models.onnx import OnnxScorer, feature_order
 from loopml.schema import Schema, conform
 
 __all__ = ["REFERENCE_FILE", "LoadedModel"]
@@ -33,6 +34,9 @@ class LoadedModel:
         The fitted scikit-learn estimator or Pipeline.
     path : Path, optional
         The verified package folder (for :meth:`reference`).
+    compiled : OnnxScorer, optional
+        The package's ``model.onnx`` (parity-checked at save time), opened
+        by :func:`loopml.models.load_model`; ``None`` scores natively.
 
     Notes
     -----
@@ -40,13 +44,27 @@ class LoadedModel:
     passes it through :func:`loopml.schema.conform` (so column order, extra
     columns and JSON number types do not matter, and blocking contract
     violations raise :class:`loopml.errors.SchemaViolationError`), then
-    orders the columns as the estimator saw them in ``fit``.
+    orders the columns as the estimator saw them in ``fit``. With
+    ``conformed=True`` they take rows that are already model-ready (the
+    output of :meth:`features`, or a float array whose columns are in
+    :attr:`feature_order`) and skip conforming. With a compiled model
+    (:attr:`runtime` ``"onnx"``) complete rows are scored by onnxruntime and
+    rows with a missing value by the estimator; ``compiled=False`` always
+    uses the estimator.
     """
 
-    def __init__(self, manifest: Manifest, estimator: Any, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        estimator: Any,
+        path: Path | None = None,
+        *,
+        compiled: OnnxScorer | None = None,
+    ) -> None:
         self.manifest = manifest
         self.estimator = estimator
         self.path = path
+        self.compiled = compiled
 
     def reference(self) -> pd.DataFrame | None:
         """The reference data stored with the package (training rows), or ``None``.
@@ -76,6 +94,16 @@ class LoadedModel:
         """Class labels of a classifier (``predict_proba`` column order), else ``None``."""
         return self.manifest.classes
 
+    @property
+    def runtime(self) -> str:
+        """``"onnx"`` when a parity-checked compiled model scores complete rows, else ``"native"``."""
+        return "native" if self.compiled is None else "onnx"
+
+    @property
+    def feature_order(self) -> list[Any]:
+        """Feature columns in the order the estimator was fitted on."""
+        return feature_order(self.estimator, self.schema)
+
     def features(self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]) -> pd.DataFrame:
         """Return the frame the estimator receives for ``data``.
 
@@ -102,19 +130,50 @@ class LoadedModel:
             frame = frame.loc[:, list(fitted_names)]
         return frame
 
-    def predict(self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]) -> npt.NDArray[Any]:
+    def predict(
+        self,
+        data: pd.DataFrame | Sequence[Mapping[Any, Any]] | npt.NDArray[Any],
+        *,
+        conformed: bool = False,
+        compiled: bool = True,
+    ) -> npt.NDArray[Any]:
         """Predict class labels (classifiers) or values (regressors).
+
+        Parameters
+        ----------
+        data : DataFrame, list of dict, or ndarray of shape (n_rows, n_features)
+            Rows to score (an array only with ``conformed=True``).
+        conformed : bool, default=False
+            ``data`` is already model-ready; do not conform it again.
+        compiled : bool, default=True
+            Use the compiled model when there is one.
 
         Returns
         -------
         ndarray of shape (n_rows,)
         """
-        return np.asarray(self.estimator.predict(self.features(data)))
+        frame = self._ready(data, conformed)
+        scorer = self._scorer(frame, compiled)
+        if scorer is None:
+            return np.asarray(self.estimator.predict(self._native_input(frame)))
+        values = scorer.run(frame)
+        if scorer.classifier:
+            labels: npt.NDArray[Any] = np.asarray(self.classes)[np.argmax(values, axis=1)]
+            return labels
+        return values.reshape(-1)
 
     def predict_proba(
-        self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]
+        self,
+        data: pd.DataFrame | Sequence[Mapping[Any, Any]] | npt.NDArray[Any],
+        *,
+        conformed: bool = False,
+        compiled: bool = True,
     ) -> npt.NDArray[np.float64] | None:
         """Class probabilities, or ``None`` when the estimator has no ``predict_proba``.
+
+        Parameters are those of :meth:`predict`. Compiled probabilities are
+        computed in ``float32`` and match the estimator's within the
+        tolerance recorded in the manifest (``compiled.tolerance``).
 
         Returns
         -------
@@ -123,7 +182,36 @@ class LoadedModel:
         """
         if not hasattr(self.estimator, "predict_proba"):
             return None
-        return np.asarray(self.estimator.predict_proba(self.features(data)), dtype=np.float64)
+        frame = self._ready(data, conformed)
+        scorer = self._scorer(frame, compiled)
+        if scorer is not None and scorer.classifier:
+            return scorer.run(frame)
+        proba = self.estimator.predict_proba(self._native_input(frame))
+        return np.asarray(proba, dtype=np.float64)
+
+    def _ready(
+        self, data: pd.DataFrame | Sequence[Mapping[Any, Any]] | npt.NDArray[Any], conformed: bool
+    ) -> pd.DataFrame | npt.NDArray[Any]:
+        if not conformed:
+            return self.features(data)
+        if isinstance(data, (pd.DataFrame, np.ndarray)):
+            return data
+        raise TypeError("conformed=True takes a DataFrame or an ndarray")
+
+    def _scorer(self, rows: pd.DataFrame | npt.NDArray[Any], compiled: bool) -> OnnxScorer | None:
+        """The compiled model when allowed and every row is complete."""
+        if not compiled or self.compiled is None or len(rows) == 0:
+            return None
+        if isinstance(rows, np.ndarray):
+            complete = rows.dtype.kind in "fiub" and not np.isnan(rows).any()
+        else:
+            complete = not rows.isna().to_numpy().any()
+        return self.compiled if complete else None
+
+    def _native_input(self, rows: pd.DataFrame | npt.NDArray[Any]) -> pd.DataFrame:
+        if isinstance(rows, pd.DataFrame):
+            return rows
+        return pd.DataFrame(rows, columns=self.feature_order)
 
     def positive_score(
         self, data: pd.DataFrame | Sequence[Mapping[Any, Any]]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from loopml.errors import ModelPackageError
+from loopml.models.onnx import CompiledRecord
 from loopml.schema import Schema
 
 __all__ = ["MANIFEST_FORMAT_VERSION", "MANIFEST_NAME", "Manifest"]
@@ -53,6 +54,10 @@ class Manifest:
         Caller-supplied JSON data (run id, training data fingerprint ...).
     format_version : int, default=1
         Layout version of the manifest itself.
+    compiled : CompiledRecord or None, default=None
+        Outcome of compiling the model to ONNX at save time (runtime
+        ``"onnx"`` with the parity figures, or ``"native"`` and why);
+        ``None`` when no compilation was attempted. Written only when set.
     """
 
     flavor: str
@@ -66,6 +71,7 @@ class Manifest:
     created_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
     format_version: int = MANIFEST_FORMAT_VERSION
+    compiled: CompiledRecord | None = None
 
     @property
     def classes(self) -> tuple[Any, ...] | None:
@@ -75,7 +81,7 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready dict written to ``manifest.json``."""
-        return {
+        data: dict[str, Any] = {
             "format_version": self.format_version,
             "flavor": self.flavor,
             "format": self.format,
@@ -88,6 +94,9 @@ class Manifest:
             "created_at": self.created_at.isoformat(),
             "extra": dict(self.extra),
         }
+        if self.compiled is not None:
+            data["compiled"] = self.compiled.to_dict()
+        return data
 
     def to_json(self) -> str:
         """Serialise to strict, human-readable JSON (sorted keys, no NaN literals).
@@ -135,6 +144,9 @@ class Manifest:
                 created_at=datetime.fromisoformat(data["created_at"]),
                 extra=dict(data.get("extra") or {}),
                 format_version=version,
+                compiled=None
+                if data.get("compiled") is None
+                else CompiledRecord.from_dict(data["compiled"]),
             )
         except KeyError as exc:
             raise ModelPackageError(f"manifest lacks field {exc.args[0]!r}") from None

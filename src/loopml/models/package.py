@@ -21,6 +21,7 @@ from loopml.models.environment import current_requirements, requirement_mismatch
 from loopml.models.hashing import hash_folder, sha256_file
 from loopml.models.loaded import REFERENCE_FILE, LoadedModel
 from loopml.models.manifest import MANIFEST_NAME, Manifest
+from loopml.models.onnx import CompiledRecord, OnnxScorer, compile_onnx, open_onnx
 from loopml.models.trust import UNSAFE_SUFFIXES, disallowed_types
 from loopml.schema import Schema
 
@@ -40,6 +41,7 @@ def save_model(
     metrics: dict[str, float] | None = None,
     extra: dict[str, Any] | None = None,
     reference: pd.DataFrame | None = None,
+    onnx: bool = True,
 ) -> Manifest:
     """Write a fitted scikit-learn model as a package folder.
 
@@ -65,6 +67,11 @@ def save_model(
         Reference data (typically the training rows, features and label) kept
         as ``reference.parquet`` and hashed like every file; monitoring
         compares served traffic against it (:meth:`LoadedModel.reference`).
+    onnx : bool, default=True
+        With ``reference``, convert the model to ONNX (``model.onnx``) and
+        keep it when it matches the estimator on the reference rows
+        (:func:`loopml.models.onnx.compile_onnx`); the outcome is recorded in
+        the manifest's ``compiled`` field either way.
 
     Returns
     -------
@@ -105,6 +112,7 @@ def save_model(
             reference.to_parquet(folder / REFERENCE_FILE, index=False, compression="zstd")
         except Exception as exc:
             raise ModelPackageError(f"cannot write reference data: {exc}") from exc
+    compiled = compile_onnx(model, schema, reference, folder) if onnx else None
     manifest = Manifest(
         flavor="sklearn",
         format="skops",
@@ -116,6 +124,7 @@ def save_model(
         files=hash_folder(folder, exclude=frozenset({MANIFEST_NAME})),
         created_at=datetime.now(UTC),
         extra=dict(extra or {}),
+        compiled=compiled,
     )
     text = manifest.to_json()  # raises before anything is written if extra is not JSON
     temporary = folder / f".{MANIFEST_NAME}.tmp"
@@ -124,7 +133,9 @@ def save_model(
     return manifest
 
 
-def load_model(path: str | os.PathLike[str], *, trust: bool = False) -> LoadedModel:
+def load_model(
+    path: str | os.PathLike[str], *, trust: bool = False, onnx: bool = True
+) -> LoadedModel:
     """Load a model package after checking its integrity and safety.
 
     Parameters
@@ -136,6 +147,10 @@ def load_model(path: str | os.PathLike[str], *, trust: bool = False) -> LoadedMo
         ``joblib`` packages, and skops files referring to types outside the
         allow-list of :mod:`loopml.models.trust`. Only for packages from a
         source you trust.
+    onnx : bool, default=True
+        Open the package's ``model.onnx`` with onnxruntime when its manifest
+        records a passed parity check (:attr:`LoadedModel.runtime` is then
+        ``"onnx"``); ``False`` always scores with the estimator.
 
     Returns
     -------
@@ -185,7 +200,31 @@ def load_model(path: str | os.PathLike[str], *, trust: bool = False) -> LoadedMo
         estimator = _load_skops(model_path, trust=trust)
     else:
         estimator = _load_trusted_pickle(model_path, manifest.format)
-    return LoadedModel(manifest, estimator, folder)
+    compiled = _open_compiled(folder, manifest) if onnx else None
+    return LoadedModel(manifest, estimator, folder, compiled=compiled)
+
+
+def _open_compiled(folder: Path, manifest: Manifest) -> OnnxScorer | None:
+    """The verified ``model.onnx`` as a scorer, or ``None`` (native path; a warning says why)."""
+    record: CompiledRecord | None = manifest.compiled
+    if record is None or record.runtime != "onnx" or record.file is None:
+        return None
+    if record.file not in manifest.files:
+        raise IntegrityError(
+            f"model package {str(folder)!r}: compiled file {record.file!r} is not in the manifest"
+        )
+    try:
+        return open_onnx(
+            folder / record.file, record, classifier=manifest.task.get("type") == "classification"
+        )
+    except Exception as exc:  # noqa: BLE001 -- no onnxruntime, or it refuses the file: serve natively
+        warnings.warn(
+            f"model package {str(folder)!r}: cannot open {record.file} ({exc}); "
+            "scoring with the estimator",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def _check_fitted(model: Any) -> None:
