@@ -20,6 +20,7 @@ def test_exported_names() -> None:
         "MetadataStore",
         "RegistryStore",
         "RunStore",
+        "TokenStore",
         "open_store",
     ]
     for name in loopml.store.__all__:

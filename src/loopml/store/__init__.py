@@ -12,7 +12,7 @@ Table of contents
 Protocols (:mod:`loopml.store.base`)
     :class:`ExperimentStore`, :class:`RunStore`, :class:`RegistryStore`,
     :class:`AuditStore`, :class:`LineageStore`, :class:`CacheStore`,
-    :class:`MetadataStore`.
+    :class:`TokenStore`, :class:`MetadataStore`.
 
 The prediction log lives in :mod:`loopml.store.predictions` and is imported
 from there, so that ``import loopml.store`` stays light.
@@ -29,6 +29,7 @@ from loopml.store.base import (
     MetadataStore,
     RegistryStore,
     RunStore,
+    TokenStore,
 )
 from loopml.store.memory import MemoryStore
 
@@ -42,6 +43,7 @@ __all__ = [
     "MetadataStore",
     "RegistryStore",
     "RunStore",
+    "TokenStore",
     "open_store",
 ]
 

@@ -29,6 +29,7 @@ __all__ = [
     "canonical_time",
     "event_hash",
     "model_target_prefix",
+    "token_target",
     "verify_events",
     "version_target",
 ]
@@ -111,3 +112,8 @@ def version_target(name: str, version: int) -> str:
 def alias_target(name: str, alias: str) -> str:
     """Audit ``target`` of an alias, e.g. ``model:churn/alias:champion``."""
     return f"{model_target_prefix(name)}alias:{alias}"
+
+
+def token_target(name: str) -> str:
+    """Audit ``target`` of an API token, e.g. ``token:quickstart``."""
+    return f"token:{name}"

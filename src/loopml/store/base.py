@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from loopml.entities import (
     AliasRecord,
+    ApiToken,
     AuditEvent,
     DatasetInput,
     Experiment,
@@ -37,6 +38,7 @@ __all__ = [
     "MetadataStore",
     "RegistryStore",
     "RunStore",
+    "TokenStore",
 ]
 
 
@@ -174,8 +176,47 @@ class CacheStore(Protocol):
         ...
 
 
+class TokenStore(Protocol):
+    """API tokens of the model server, kept as hashes (the secret is never stored).
+
+    Audit target of a token: ``token:<name>`` (actions ``token.create``,
+    ``token.revoke``), written in the same transaction as the change.
+    """
+
+    def create_token(
+        self,
+        *,
+        name: str,
+        roles: Sequence[str],
+        lookup: str,
+        secret_hash: str,
+        actor: str,
+        reason: str = "",
+    ) -> ApiToken:
+        """Store a new active token. Raises AlreadyExistsError if an active token
+        has ``name`` or any token has ``lookup``."""
+        ...
+    def find_token(self, lookup: str) -> ApiToken | None:
+        """The token (active or revoked) whose ``lookup`` matches, or ``None``."""
+        ...
+    def list_tokens(self, *, include_revoked: bool = False) -> list[ApiToken]:
+        """Oldest first."""
+        ...
+    def revoke_token(self, name_or_id: str, *, actor: str, reason: str = "") -> ApiToken:
+        """Revoke the active token with this id or name. Raises NotFoundError
+        if there is none."""
+        ...
+
+
 class MetadataStore(
-    ExperimentStore, RunStore, RegistryStore, AuditStore, LineageStore, CacheStore, Protocol
+    ExperimentStore,
+    RunStore,
+    RegistryStore,
+    AuditStore,
+    LineageStore,
+    CacheStore,
+    TokenStore,
+    Protocol,
 ):
     """Everything the metadata store offers; one object per connection."""
 

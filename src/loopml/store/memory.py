@@ -18,6 +18,7 @@ from typing import Any
 
 from loopml.entities import (
     AliasRecord,
+    ApiToken,
     AuditEvent,
     DatasetInput,
     Experiment,
@@ -33,6 +34,7 @@ from loopml.store.audit_chain import (
     GENESIS_HASH,
     alias_target,
     event_hash,
+    token_target,
     verify_events,
     version_target,
 )
@@ -83,6 +85,7 @@ class MemoryStore:
         self._events: list[AuditEvent] = []
         self._edges: dict[tuple[str, str, str], LineageEdge] = {}
         self._cache: dict[str, dict[str, Any]] = {}
+        self._tokens: dict[str, ApiToken] = {}
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str) -> Experiment:
@@ -398,6 +401,75 @@ class MemoryStore:
                 after=None,
                 reason=reason,
             )
+
+    # --------------------------------------------------------------------- tokens
+    def create_token(
+        self,
+        *,
+        name: str,
+        roles: Sequence[str],
+        lookup: str,
+        secret_hash: str,
+        actor: str,
+        reason: str = "",
+    ) -> ApiToken:
+        with self._lock:
+            for token in self._tokens.values():
+                if token.active and token.name == name:
+                    raise AlreadyExistsError(f"an active token named {name!r} already exists")
+                if token.lookup == lookup:
+                    raise AlreadyExistsError(f"a token with lookup id {lookup!r} already exists")
+            token = ApiToken(
+                id=uuid.uuid4().hex,
+                name=name,
+                roles=tuple(sorted(set(roles))),
+                lookup=lookup,
+                secret_hash=secret_hash,
+                created_at=_now(),
+                created_by=actor,
+            )
+            self._tokens[token.id] = token
+            self._append(
+                actor=actor,
+                action="token.create",
+                target=token_target(name),
+                before=None,
+                after={"id": token.id, "roles": list(token.roles)},
+                reason=reason,
+            )
+            return token
+
+    def find_token(self, lookup: str) -> ApiToken | None:
+        with self._lock:
+            return next((t for t in self._tokens.values() if t.lookup == lookup), None)
+
+    def list_tokens(self, *, include_revoked: bool = False) -> list[ApiToken]:
+        with self._lock:
+            return [t for t in self._tokens.values() if include_revoked or t.active]
+
+    def revoke_token(self, name_or_id: str, *, actor: str, reason: str = "") -> ApiToken:
+        with self._lock:
+            token = next(
+                (
+                    t
+                    for t in self._tokens.values()
+                    if t.active and name_or_id in (t.id, t.name)
+                ),
+                None,
+            )
+            if token is None:
+                raise NotFoundError(f"no active token with name or id {name_or_id!r}")
+            revoked = replace(token, revoked_at=_now())
+            self._tokens[token.id] = revoked
+            self._append(
+                actor=actor,
+                action="token.revoke",
+                target=token_target(token.name),
+                before={"id": token.id, "roles": list(token.roles)},
+                after=None,
+                reason=reason,
+            )
+            return revoked
 
     # ---------------------------------------------------------------------- audit
     def _append(

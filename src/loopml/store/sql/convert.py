@@ -6,6 +6,7 @@ import math
 
 from loopml.entities import (
     AliasRecord,
+    ApiToken,
     AuditEvent,
     DatasetInput,
     Experiment,
@@ -18,6 +19,7 @@ from loopml.entities import (
 )
 from loopml.store.sql.rows import (
     AliasRow,
+    ApiTokenRow,
     AuditEventRow,
     ExperimentRow,
     LineageEdgeRow,
@@ -36,6 +38,7 @@ __all__ = [
     "to_model",
     "to_model_version",
     "to_run",
+    "to_token",
 ]
 
 
@@ -120,3 +123,16 @@ def to_event(row: AuditEventRow) -> AuditEvent:
 
 def to_edge(row: LineageEdgeRow) -> LineageEdge:
     return LineageEdge(source=row.source, target=row.target, relation=row.relation, time=row.time)
+
+
+def to_token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        name=row.name,
+        roles=tuple(sorted(str(r) for r in row.roles)),
+        lookup=row.lookup,
+        secret_hash=row.secret_hash,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        revoked_at=row.revoked_at,
+    )

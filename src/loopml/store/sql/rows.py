@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -35,6 +36,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "AliasHistoryRow",
     "AliasRow",
+    "ApiTokenRow",
     "AuditEventRow",
     "Base",
     "CacheEntryRow",
@@ -230,3 +232,30 @@ class CacheEntryRow(Base):
     step: Mapped[str] = mapped_column(Text)
     value: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    """A bearer token of the model server: hashes only, never the secret.
+
+    ``name`` is unique among active tokens (a partial unique index), so a
+    revoked token's name can be given to a new one.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        Index(
+            "ix_api_tokens_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None]

@@ -6,11 +6,12 @@ from loopml.store.sql.engine import make_engine
 from loopml.store.sql.migrate import upgrade
 from loopml.store.sql.registry_store import SqlRegistryStore
 from loopml.store.sql.run_store import SqlRunStore
+from loopml.store.sql.token_store import SqlTokenStore
 
 __all__ = ["SqlStore", "open_store"]
 
 
-class SqlStore(SqlRunStore, SqlRegistryStore):
+class SqlStore(SqlRunStore, SqlRegistryStore, SqlTokenStore):
     """A :class:`loopml.store.base.MetadataStore` over SQLAlchemy 2.0.
 
     Build it with :func:`open_store`; the constructor only stores the engine.
