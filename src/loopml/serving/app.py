@@ -16,8 +16,15 @@ Endpoints
     ``"ok"`` while a model version is loaded; 503 with ``"loading"`` before
     the first load and ``"unavailable"`` when loading failed (``error`` says
     why).
+``GET /metrics``
+    Prometheus text format (see :mod:`loopml.serving.metrics`); aggregates all
+    worker processes in multiprocess mode.
 ``/v2/...``
     Open Inference Protocol (see :mod:`loopml.serving.v2`).
+
+Every response carries ``X-Request-ID`` (the caller's, or a fresh one that the
+prediction log rows of the request carry too), and every request is counted,
+timed and written as one JSON access-log line (:mod:`loopml.serving.logs`).
 """
 
 from __future__ import annotations
@@ -30,10 +37,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
 from loopml.serving.errors import install_error_handlers
 from loopml.serving.inference import Predictor, request_ids_for
+from loopml.serving.metrics import MetricsMiddleware, create_metrics
 from loopml.serving.model_holder import ModelHolder
 from loopml.serving.v2 import v2_router
 from loopml.serving.wire import (
@@ -80,31 +88,42 @@ def create_app(
         Route name written with each logged prediction.
     writer_options : mapping, optional
         Keyword arguments for ``client.open_prediction_writer`` (``batch_size``,
-        ``flush_interval``, ``max_queue``).
+        ``flush_interval``, ``max_queue``, ``on_full``); dropped records
+        (``on_full="drop"``) are counted in ``/metrics``.
 
     Returns
     -------
     FastAPI
     """
-    holder = ModelHolder(client, model_name, ref)
+    metrics = create_metrics(model_name)
+    holder = ModelHolder(client, model_name, ref, on_load=metrics.observe_model_load)
     predictor = Predictor(holder, route=route)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        options = dict(writer_options or {})
+        options = {"on_drop": metrics.count_dropped, **(writer_options or {})}
         predictor.writer = await anyio.to_thread.run_sync(
             lambda: client.open_prediction_writer(**options)
         )
         watcher = asyncio.create_task(holder.watch(poll_interval), name="loopml-model-watch")
+        sampler = asyncio.create_task(
+            metrics.watch_log_queue(lambda: predictor.writer), name="loopml-log-queue"
+        )
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, sampler):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             writer, predictor.writer = predictor.writer, None
             await anyio.to_thread.run_sync(writer.close)
-            _log.info("prediction log flushed: %d rows written", writer.written)
+            metrics.close()
+            _log.info(
+                "prediction log flushed: %d rows written, %d dropped",
+                writer.written,
+                writer.dropped,
+            )
 
     app = FastAPI(
         title=f"loopml: {model_name}@{ref}",
@@ -113,8 +132,17 @@ def create_app(
     )
     app.state.holder = holder
     app.state.predictor = predictor
+    app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(v2_router(predictor))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Requests, latency, batch sizes, model load time and prediction log health."""
+        metrics.sample_log_queue(predictor.writer)
+        body, content_type = await anyio.to_thread.run_sync(metrics.render)
+        return Response(body, media_type=content_type)
 
     @app.post("/predict", response_model=PredictResponse)
     async def predict(request: Request) -> StrictJSONResponse:

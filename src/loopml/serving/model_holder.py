@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,12 +61,22 @@ class ModelHolder:
         Registered model name.
     ref : str
         Alias (``"champion"``) or version number (``"3"``) to follow.
+    on_load : callable, optional
+        Called with ``(version, seconds)`` after each successful load (metrics).
     """
 
-    def __init__(self, client: Any, name: str, ref: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        ref: str,
+        *,
+        on_load: Callable[[int, float], None] | None = None,
+    ) -> None:
         self.client = client
         self.name = name
         self.ref = ref
+        self.on_load = on_load
         self._current: ServedModel | None = None
         self._refresh_lock = threading.Lock()
         self.last_error: str | None = None
@@ -105,7 +117,10 @@ class ModelHolder:
             served = self._current
             if served is not None and served.version == version:
                 return False
+            started = time.perf_counter()
             model = registry.load(self.name, str(version))
+            if self.on_load is not None:
+                self.on_load(version, time.perf_counter() - started)
             self._current = ServedModel(self.name, version, model, datetime.now(UTC))
             self.last_error = None
         old = "nothing" if served is None else f"version {served.version}"

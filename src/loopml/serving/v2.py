@@ -322,7 +322,7 @@ def v2_router(predictor: Predictor) -> APIRouter:
             parameters={"request_ids": result.request_ids},
             outputs=_outputs(result, body.outputs),
         )
-        return StrictJSONResponse(response)
+        return StrictJSONResponse(response, headers={"X-Model-Version": str(result.version)})
 
     @router.post("/models/{name}/infer")
     async def infer(name: str, request: Request) -> StrictJSONResponse:

@@ -22,13 +22,14 @@ with different inputs and label types share one layout.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -61,6 +62,11 @@ PREDICTION_COLUMNS = (
     "prediction",
     "score",
 )
+
+_log = logging.getLogger("loopml.predictions")
+
+#: Seconds between two warnings about dropped records (the first drop warns at once).
+DROP_WARNING_INTERVAL = 10.0
 
 _FEEDBACK_DIR = "_feedback"
 _UTC_TS = pa.timestamp("us", tz="UTC")
@@ -254,6 +260,10 @@ class _FlushRequest:
 _STOP = object()
 
 
+class _QueueFull(StoreError):
+    """The writer's queue is full and the caller would not wait."""
+
+
 class PredictionLogWriter:
     """Append prediction records from request handlers; a background thread writes Parquet.
 
@@ -261,9 +271,15 @@ class PredictionLogWriter:
     writer thread collects records and writes one file per (model, date)
     partition when ``batch_size`` records are buffered, when the oldest
     buffered record is ``flush_interval`` seconds old, or on :meth:`flush`.
-    Records are never dropped: when the queue is full, :meth:`append` blocks
-    (``on_full="block"``) or raises :class:`~loopml.errors.StoreError`
-    (``on_full="raise"``).
+
+    When the queue is full (the disk cannot keep up), :meth:`append` blocks
+    until there is room (``on_full="block"``, the default: nothing is lost,
+    requests slow down), raises :class:`~loopml.errors.StoreError`
+    (``on_full="raise"``), or drops the record (``on_full="drop"``: requests
+    keep their speed, records are lost). Drops are never silent: they are
+    counted in :attr:`dropped`, reported to ``on_drop`` and logged as a
+    warning (at once, then at most every :data:`DROP_WARNING_INTERVAL` seconds
+    with the running total).
 
     Parameters
     ----------
@@ -275,8 +291,11 @@ class PredictionLogWriter:
         Buffered records that trigger a write.
     flush_interval : float
         Longest time in seconds a record waits in the buffer before a write.
-    on_full : {"block", "raise"}
+    on_full : {"block", "raise", "drop"}
         What :meth:`append` does when the queue is full.
+    on_drop : callable, optional
+        Called with the number of records just dropped (``on_full="drop"``),
+        from the thread that appended them; e.g. a metrics counter.
 
     Examples
     --------
@@ -291,23 +310,33 @@ class PredictionLogWriter:
         max_queue: int = 100_000,
         batch_size: int = 2_000,
         flush_interval: float = 0.5,
-        on_full: Literal["block", "raise"] = "block",
+        on_full: Literal["block", "raise", "drop"] = "block",
+        on_drop: Callable[[int], None] | None = None,
     ) -> None:
         self.root = root
         self.max_queue = max_queue
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.on_full = on_full
+        self.on_drop = on_drop
         self._queue: queue.Queue[object] | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
         self._written = 0
+        self._dropped = 0
+        self._drop_lock = threading.Lock()
+        self._drop_warned_at: float | None = None
         self._error: BaseException | None = None
 
     @property
     def written(self) -> int:
         """Records written to Parquet so far."""
         return self._written
+
+    @property
+    def dropped(self) -> int:
+        """Records dropped because the queue was full (``on_full="drop"``)."""
+        return self._dropped
 
     @property
     def queue_depth(self) -> int:
@@ -323,6 +352,10 @@ class PredictionLogWriter:
         """Start the background writer thread; returns ``self``."""
         if self._closed:
             raise StoreError(f"prediction log writer for {self.root} is closed")
+        if self.on_full not in ("block", "raise", "drop"):
+            raise StoreError(
+                f"prediction log on_full={self.on_full!r}: choose 'block', 'raise' or 'drop'"
+            )
         if self._thread is None:
             self._queue = queue.Queue(maxsize=max(1, self.max_queue))
             self._thread = threading.Thread(
@@ -340,7 +373,34 @@ class PredictionLogWriter:
             The writer is not started or already closed, or the queue is full
             and ``on_full="raise"``.
         """
-        self._put(record, block=self.on_full == "block")
+        if self.on_full != "drop":
+            self._put(record, block=self.on_full == "block")
+            return
+        try:
+            self._put(record, block=False)
+        except _QueueFull:
+            self._count_drop()
+
+    def _count_drop(self) -> None:
+        with self._drop_lock:
+            self._dropped += 1
+            total = self._dropped
+            now = time.monotonic()
+            warn = (
+                self._drop_warned_at is None
+                or now - self._drop_warned_at >= DROP_WARNING_INTERVAL
+            )
+            if warn:
+                self._drop_warned_at = now
+        if warn:
+            _log.warning(
+                "prediction log queue for %s is full (%d records): dropped %d records so far",
+                self.root,
+                self.max_queue,
+                total,
+            )
+        if self.on_drop is not None:
+            self.on_drop(1)
 
     def extend(self, records: Iterable[PredictionRecord]) -> None:
         """Queue several records (same rules as :meth:`append`)."""
@@ -391,7 +451,7 @@ class PredictionLogWriter:
         try:
             self._queue.put(item, block=block)
         except queue.Full:
-            raise StoreError(
+            raise _QueueFull(
                 f"prediction log queue for {self.root} is full ({self.max_queue} records)"
             ) from None
 
