@@ -44,6 +44,7 @@ class Client:
     def __init__(self, settings: Settings, store: Any) -> None:
         self.settings = settings
         self.store = store
+        self._tokens: Any = None
 
     # -- services --------------------------------------------------------------
     @property
@@ -66,6 +67,19 @@ class Client:
         from loopml.registry import Registry
 
         return Registry(self.store, self.artifacts, actor=self.settings.actor)
+
+    @property
+    def tokens(self) -> Any:
+        """:class:`loopml.registry.TokenService` acting as ``settings.actor``.
+
+        One instance per client, so that its cache of verified tokens lasts
+        as long as the client (the server keeps one client).
+        """
+        if self._tokens is None:
+            from loopml.registry import TokenService
+
+            self._tokens = TokenService(self.store, actor=self.settings.actor)
+        return self._tokens
 
     @property
     def predictions(self) -> Any:

@@ -9,6 +9,9 @@
     The naming rules for models and aliases.
 :data:`LATEST`
     The reference to the newest version.
+:class:`TokenService` (:mod:`loopml.registry.tokens`)
+    Bearer tokens of the model server: ``create``, ``list``, ``revoke``,
+    ``authenticate`` (argon2-hashed, with a short in-memory cache).
 """
 
 from loopml.registry.service import (
@@ -18,5 +21,13 @@ from loopml.registry.service import (
     check_model_name,
     parse_model_ref,
 )
+from loopml.registry.tokens import TokenService
 
-__all__ = ["LATEST", "Registry", "check_alias", "check_model_name", "parse_model_ref"]
+__all__ = [
+    "LATEST",
+    "Registry",
+    "TokenService",
+    "check_alias",
+    "check_model_name",
+    "parse_model_ref",
+]
