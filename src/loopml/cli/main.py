@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from loopml.cli import deployments, loop, models, monitor, pipeline, quickstart, runs, serve
+from loopml.cli import (
+    deployments,
+    loop,
+    models,
+    monitor,
+    pipeline,
+    quickstart,
+    runs,
+    serve,
+    tokens,
+)
 
 app = typer.Typer(
     name="loopml",
@@ -16,6 +26,7 @@ app = typer.Typer(
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(loop.app, name="loop")
+app.add_typer(tokens.app, name="tokens")
 app.add_typer(deployments.app, name="deployments")
 app.command("run")(pipeline.run)
 app.command("serve")(serve.serve)
