@@ -18,11 +18,27 @@ def serve(
         float, typer.Option(min=0.1, help="Seconds between checks for a moved alias.")
     ] = 1.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes behind the one port.")
+    ] = 1,
+    log_on_full: Annotated[
+        str,
+        typer.Option(
+            help="When the prediction log writer falls behind: 'block' requests until it "
+            "catches up, or 'drop' records (counted in /metrics and logged)."
+        ),
+    ] = "block",
+    log_queue_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Prediction log queue capacity per worker, in records."),
+    ] = None,
 ) -> None:
     """Serve a registered model over REST (POST /predict, Open Inference Protocol v2, /feedback).
 
     When the alias moves, the running server loads the new version in the
-    background and swaps it in without a restart.
+    background and swaps it in without a restart (each worker on its own).
+    Logs are JSON lines on stderr; /metrics speaks Prometheus. SIGTERM or
+    Ctrl-C finishes requests in flight and flushes the prediction log.
     """
     from loopml.registry import parse_model_ref
     from loopml.serving import run_server
@@ -32,4 +48,5 @@ def serve(
         run_server(
             Settings.from_env(), name, ref, host=host, port=port,
             poll_interval=poll_interval, log_level=log_level,
+            workers=workers, log_on_full=log_on_full, log_queue_size=log_queue_size,
         )

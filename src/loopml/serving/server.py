@@ -4,7 +4,18 @@
 at import time. With ``workers > 1`` uvicorn needs an import string, so the
 settings and model reference travel to the worker processes as environment
 variables and each worker builds its own app with :func:`app_from_env`; each
-worker writes its own prediction log files (the file names carry the pid).
+worker writes its own prediction log files (the file names carry the pid),
+follows the alias on its own, and writes its metrics to a fresh
+``PROMETHEUS_MULTIPROC_DIR`` folder so that ``/metrics`` aggregates all workers.
+Logs are JSON lines on stderr (:mod:`loopml.serving.logs`) in every process.
+
+Shutdown: SIGTERM or SIGINT makes uvicorn stop accepting connections, finish
+the requests in flight and run the app's lifespan shutdown, which flushes every
+queued prediction log record to Parquet. With one worker uvicorn then re-raises
+the signal, so the process ends *killed by* SIGTERM (exit status -15 from
+:mod:`subprocess`, 143 in a shell) or SIGINT (-2 / 130) after a clean flush;
+with several workers the supervisor signals each worker, waits for them and
+exits with status 0.
 
 From a shell, the same factory works directly::
 
@@ -15,7 +26,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -23,12 +37,31 @@ from fastapi import FastAPI
 from loopml.api import Client, connect
 from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
+from loopml.serving.logs import log_config
+from loopml.serving.metrics import MULTIPROC_ENV
 from loopml.settings import Settings
 
 __all__ = ["app_from_env", "run_server"]
 
 MODEL_ENV = "LOOPML_SERVE_MODEL"
 POLL_ENV = "LOOPML_SERVE_POLL_INTERVAL"
+LOG_ON_FULL_ENV = "LOOPML_SERVE_LOG_ON_FULL"
+LOG_QUEUE_ENV = "LOOPML_SERVE_LOG_QUEUE"
+
+
+def _writer_options(on_full: str | None, queue_size: int | str | None) -> dict[str, Any]:
+    """Prediction log writer options from the serve options (unset ones keep the defaults)."""
+    options: dict[str, Any] = {}
+    if on_full:
+        if on_full not in ("block", "drop"):
+            raise ConfigurationError(
+                f"prediction log policy {on_full!r} when the writer falls behind: "
+                "choose 'block' or 'drop'"
+            )
+        options["on_full"] = on_full
+    if queue_size:
+        options["max_queue"] = int(queue_size)
+    return options
 
 
 def _split_ref(model_ref: str) -> tuple[str, str]:
@@ -53,7 +86,14 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
         raise ConfigurationError(f"set {MODEL_ENV}=NAME@ALIAS to say which model to serve")
     name, ref = _split_ref(env[MODEL_ENV])
     poll_interval = float(env.get(POLL_ENV, "1.0"))
-    return create_app(connect(Settings.from_env(env)), name, ref, poll_interval=poll_interval)
+    writer_options = _writer_options(env.get(LOG_ON_FULL_ENV), env.get(LOG_QUEUE_ENV))
+    return create_app(
+        connect(Settings.from_env(env)),
+        name,
+        ref,
+        poll_interval=poll_interval,
+        writer_options=writer_options,
+    )
 
 
 def _check_model(client: Client, model_name: str, ref: str) -> None:
@@ -71,6 +111,8 @@ def run_server(
     log_level: str = "info",
     poll_interval: float = 1.0,
     workers: int = 1,
+    log_on_full: str = "block",
+    log_queue_size: int | None = None,
 ) -> None:
     """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
 
@@ -96,12 +138,22 @@ def run_server(
         Seconds between checks for a moved alias.
     workers : int
         Worker processes; more than one uses :func:`app_from_env`.
+    log_on_full : {"block", "drop"}
+        What happens when the prediction log writer falls behind and its queue
+        is full: requests wait (``"block"``) or records are dropped, counted in
+        ``/metrics`` (``loopml_prediction_log_dropped_total``) and logged.
+    log_queue_size : int, optional
+        Capacity of each worker's prediction log queue, in records.
 
     Raises
     ------
     loopml.errors.NotFoundError
         No model ``model_name``, or ``ref`` names no alias or version of it.
+    ConfigurationError
+        ``log_on_full`` is neither ``"block"`` nor ``"drop"``.
     """
+    writer_options = _writer_options(log_on_full, log_queue_size)
+    logging_config = log_config(log_level)
     client = connect(settings)
     try:
         _check_model(client, model_name, ref)
@@ -113,20 +165,43 @@ def run_server(
         os.environ.update(settings.as_env())
         os.environ[MODEL_ENV] = f"{model_name}@{ref}"
         os.environ[POLL_ENV] = str(poll_interval)
-        uvicorn.run(
-            "loopml.serving.server:app_from_env",
+        os.environ[LOG_ON_FULL_ENV] = log_on_full
+        os.environ[LOG_QUEUE_ENV] = str(log_queue_size or "")
+        metrics_dir = tempfile.mkdtemp(prefix="loopml-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir  # read by each worker at its first import
+        try:
+            uvicorn.run(
+                "loopml.serving.server:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                log_level=log_level,
+                log_config=logging_config,
+                access_log=False,
+                workers=workers,
+            )
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+        return
+    try:
+        factory = functools.partial(
+            create_app,
+            client,
+            model_name,
+            ref,
+            poll_interval=poll_interval,
+            writer_options=writer_options,
+        )
+        config = uvicorn.Config(
+            factory,
             factory=True,
             host=host,
             port=port,
             log_level=log_level,
-            workers=workers,
+            log_config=logging_config,
+            access_log=False,
         )
-        return
-    try:
-        factory = functools.partial(
-            create_app, client, model_name, ref, poll_interval=poll_interval
-        )
-        config = uvicorn.Config(factory, factory=True, host=host, port=port, log_level=log_level)
         uvicorn.Server(config).run()
     finally:
         client.close()
