@@ -11,6 +11,8 @@
 ``serve``
     Starts a real uvicorn server for an app on a free 127.0.0.1 port in a
     background thread; returns a :class:`RunningServer` (stopped after the test).
+    When the app requires tokens, ``server.http`` sends one holding every role
+    (``server.token``); build another ``httpx.Client`` to call without it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from loopml.api import Client, connect
+from loopml.entities import TOKEN_ROLES
 from loopml.schema import infer_schema
 from loopml.settings import Settings
 
@@ -103,6 +106,13 @@ class RunningServer:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{self.port}")
         self.http = httpx.Client(base_url=self.url, timeout=10.0)
+        self.token: str | None = None
+        authenticator = getattr(app.state, "authenticator", None)
+        if authenticator is not None and authenticator.enabled:
+            _, self.token = authenticator.tokens.create(
+                f"test-{self.port}-{uuid.uuid4().hex[:6]}", TOKEN_ROLES, reason="test server"
+            )
+            self.http.headers["Authorization"] = f"Bearer {self.token}"
 
     def start(self, *, ready: bool = True, timeout: float = 15.0) -> RunningServer:
         self.thread.start()

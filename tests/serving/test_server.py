@@ -215,6 +215,8 @@ def test_run_server_process_flushes_the_log_on_sigterm(home: Client, port: int) 
         **home.settings.as_env(),
         "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
     }
+    _, token = home.tokens.create("sigterm-test", ["predict"])
+    auth = {"Authorization": f"Bearer {token}"}
     process = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -228,7 +230,10 @@ def test_run_server_process_flushes_the_log_on_sigterm(home: Client, port: int) 
             assert process.poll() is None, "server process exited"
             assert time.monotonic() < deadline, "server process not ready"
             time.sleep(0.1)
-        sent = [httpx.post(f"{url}/predict", json=ROWS).json()["request_ids"] for _ in range(5)]
+        sent = [
+            httpx.post(f"{url}/predict", json=ROWS, headers=auth).json()["request_ids"]
+            for _ in range(5)
+        ]
     finally:
         process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught

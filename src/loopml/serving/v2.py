@@ -37,6 +37,8 @@ from fastapi import APIRouter, Request
 from loopml.errors import DataError, NotFoundError, SchemaViolationError
 from loopml.schema.types import LogicalType
 from loopml.schema.violation import Violation, ViolationKind
+from loopml.serving.auth import PREDICT
+from loopml.serving.batcher import Batcher
 from loopml.serving.inference import Prediction, Predictor, request_ids_for
 from loopml.serving.wire import (
     FieldViolation,
@@ -240,8 +242,12 @@ def _outputs(result: Prediction, wanted: list[dict[str, Any]] | None) -> list[In
     return outputs
 
 
-def v2_router(predictor: Predictor) -> APIRouter:
-    """Routes of the Open Inference Protocol for the model ``predictor`` serves."""
+def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter:
+    """Routes of the Open Inference Protocol for the model ``predictor`` serves.
+
+    ``infer`` requests go through ``batcher`` (micro-batched with concurrent
+    ``/predict`` and ``infer`` requests) when given.
+    """
     router = APIRouter(prefix="/v2", tags=["open inference protocol"])
     holder = predictor.holder
 
@@ -283,12 +289,18 @@ def v2_router(predictor: Predictor) -> APIRouter:
             )
         manifest = getattr(model, "manifest", None)
         flavor = getattr(manifest, "flavor", None) or "sklearn"
+        compiled = getattr(manifest, "compiled", None)
         body = {
             "name": served.name,
             "versions": [str(served.version)],
             "platform": f"loopml_{flavor}",
             "inputs": inputs,
             "outputs": outputs,
+            "parameters": {
+                "runtime": predictor.runtime(served),
+                "compiled": None if compiled is None else compiled.to_dict(),
+                "onnx_enabled": predictor.onnx,
+            },
         }
         return StrictJSONResponse(body)
 
@@ -314,7 +326,10 @@ def v2_router(predictor: Predictor) -> APIRouter:
         if not records:
             raise DataError("infer request holds no rows")
         ids = request_ids_for(len(records), body.id or request.headers.get("x-request-id"))
-        result = await anyio.to_thread.run_sync(predictor.predict, records, ids)
+        if batcher is not None:
+            result = await batcher.predict(records, ids)
+        else:
+            result = await anyio.to_thread.run_sync(predictor.predict, records, ids)
         response = InferResponse(
             model_name=name,
             model_version=str(result.version),
@@ -324,11 +339,11 @@ def v2_router(predictor: Predictor) -> APIRouter:
         )
         return StrictJSONResponse(response, headers={"X-Model-Version": str(result.version)})
 
-    @router.post("/models/{name}/infer")
+    @router.post("/models/{name}/infer", dependencies=[PREDICT])
     async def infer(name: str, request: Request) -> StrictJSONResponse:
         return await run_infer(name, request, None)
 
-    @router.post("/models/{name}/versions/{version}/infer")
+    @router.post("/models/{name}/versions/{version}/infer", dependencies=[PREDICT])
     async def infer_version(name: str, version: str, request: Request) -> StrictJSONResponse:
         return await run_infer(name, request, version)
 
