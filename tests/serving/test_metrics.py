@@ -60,8 +60,9 @@ def test_metrics_count_requests_by_route_status_and_version(home: Client, serve:
     assert value(scrape, "loopml_requests_total", **unknown) == 1
     predict_latency = {**model, "route": "/predict"}
     assert value(scrape, "loopml_request_duration_seconds_count", **predict_latency) == 4
-    assert value(scrape, "loopml_batch_size_count", **model) == 1
-    assert value(scrape, "loopml_batch_size_sum", **model) == 4
+    # five sequential requests -> five one-row batches from the micro-batcher, plus the hook call
+    assert value(scrape, "loopml_batch_size_count", **model) == 6
+    assert value(scrape, "loopml_batch_size_sum", **model) == 9
     assert value(scrape, "loopml_model_load_seconds_count", **model) == 1
     assert value(scrape, "loopml_model_load_seconds_sum", **model) > 0
     assert ("loopml_prediction_log_queue_depth", frozenset(model.items())) in scrape
