@@ -11,6 +11,15 @@ Endpoints
     process never served are stored too (another worker or an earlier run may
     have served them); ``unmatched`` counts them (see
     :class:`loopml.serving.wire.FeedbackResponse`).
+``POST /admin/reload``
+    Re-resolve the alias now and swap in its version (``admin`` role; see
+    :mod:`loopml.serving.admin`).
+
+``/predict`` needs a bearer token with the ``predict`` role, ``/feedback``
+one with ``feedback`` (:mod:`loopml.serving.auth`); health, metadata and
+``/metrics`` are open. Bodies are checked against :class:`~loopml.serving.limits.Limits`
+(size, rows, media type) before any route reads them.
+
 ``GET /healthz``
     ``{"status", "model", "ref", "version", "error"}``: 200 with status
     ``"ok"`` while a model version is loaded; 503 with ``"loading"`` before
@@ -39,9 +48,12 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 
+from loopml.serving.admin import admin_router
+from loopml.serving.auth import FEEDBACK, PREDICT, install_auth
 from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS, Batcher
 from loopml.serving.errors import install_error_handlers
 from loopml.serving.inference import Predictor, decode_records, encode_json, request_ids_for
+from loopml.serving.limits import Limits, LimitsMiddleware
 from loopml.serving.metrics import MetricsMiddleware, create_metrics
 from loopml.serving.model_holder import ModelHolder
 from loopml.serving.v2 import v2_router
@@ -68,6 +80,8 @@ def create_app(
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     max_batch_wait_ms: float = DEFAULT_MAX_BATCH_WAIT_MS,
     onnx: bool = True,
+    auth: bool = True,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """Build the FastAPI app that serves ``model_name@ref``.
 
@@ -98,6 +112,12 @@ def create_app(
         (:class:`loopml.serving.batcher.Batcher`); ``1`` turns batching off.
     max_batch_wait_ms : float
         Longest wait for requests already being read before a batch starts.
+    auth : bool
+        Require bearer tokens (:mod:`loopml.serving.auth`); ``False`` serves
+        without them and logs a warning.
+    limits : Limits, optional
+        Body size and row limits (:mod:`loopml.serving.limits`); defaults
+        to 10 MiB and 10,000 rows.
     onnx : bool
         Score with a package's parity-checked ONNX model when it has one
         (``False``: always the native estimator).
@@ -153,7 +173,10 @@ def create_app(
     app.state.batcher = batcher
     app.state.metrics = metrics
     install_error_handlers(app)
+    install_auth(app, client.tokens if auth else None)
+    app.add_middleware(LimitsMiddleware, limits=limits or Limits())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(admin_router(holder))
     app.include_router(v2_router(predictor, batcher))
 
     @app.get("/metrics", include_in_schema=False)
@@ -163,7 +186,7 @@ def create_app(
         body, content_type = await anyio.to_thread.run_sync(metrics.render)
         return Response(body, media_type=content_type)
 
-    @app.post("/predict", response_model=PredictResponse)
+    @app.post("/predict", response_model=PredictResponse, dependencies=[PREDICT])
     async def predict(request: Request) -> Response:
         """Score JSON records; every row is logged under its own request id.
 
@@ -187,7 +210,7 @@ def create_app(
             headers={"X-Model-Version": str(result.version)},
         )
 
-    @app.post("/feedback", response_model=FeedbackResponse)
+    @app.post("/feedback", response_model=FeedbackResponse, dependencies=[FEEDBACK])
     async def feedback(request: Request) -> StrictJSONResponse:
         """Append ground truth for logged predictions, joined later by request id."""
         items = parse_feedback(await request.body())

@@ -37,6 +37,7 @@ from fastapi import APIRouter, Request
 from loopml.errors import DataError, NotFoundError, SchemaViolationError
 from loopml.schema.types import LogicalType
 from loopml.schema.violation import Violation, ViolationKind
+from loopml.serving.auth import PREDICT
 from loopml.serving.batcher import Batcher
 from loopml.serving.inference import Prediction, Predictor, request_ids_for
 from loopml.serving.wire import (
@@ -338,11 +339,11 @@ def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter
         )
         return StrictJSONResponse(response, headers={"X-Model-Version": str(result.version)})
 
-    @router.post("/models/{name}/infer")
+    @router.post("/models/{name}/infer", dependencies=[PREDICT])
     async def infer(name: str, request: Request) -> StrictJSONResponse:
         return await run_infer(name, request, None)
 
-    @router.post("/models/{name}/versions/{version}/infer")
+    @router.post("/models/{name}/versions/{version}/infer", dependencies=[PREDICT])
     async def infer_version(name: str, version: str, request: Request) -> StrictJSONResponse:
         return await run_infer(name, request, version)
 
