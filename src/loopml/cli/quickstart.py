@@ -77,16 +77,20 @@ def quickstart(
 
             say("[bold]2/6 serve[/bold] starting `loopml serve flights@champion`")
             with ServerProcess(settings, f"{MODEL}@champion") as server:
-                say(f"    server ready at {server.url} (pid {server.pid})")
+                say(f"    server ready at {server.url} (pid {server.pid}); requests carry a "
+                    "bearer token with roles predict, feedback (`loopml tokens create`)")
 
                 say(f"[bold]3/6 traffic[/bold] {len(stream):,} flights of months {STREAM_MONTHS} "
                     f"in time order, {batch_size} per request")
                 features = [c for c in client.registry.load(MODEL, "champion").schema.feature_names]
                 request_ids, versions = send_rows(
-                    server.url, stream[features], batch_size=batch_size, progress=say
+                    server.url, stream[features], batch_size=batch_size, progress=say,
+                    token=server.token,
                 )
                 http_calls = -(-len(stream) // batch_size)
-                post_feedback(server.url, request_ids, stream[FLIGHTS_LABEL].tolist())
+                post_feedback(
+                    server.url, request_ids, stream[FLIGHTS_LABEL].tolist(), token=server.token
+                )
                 logged = _wait_logged(client, MODEL, len(request_ids))
                 served_by = ", ".join(f"v{v}" for v in sorted(versions))
                 say(f"    {len(request_ids):,} predictions in {http_calls:,} HTTP requests served by "

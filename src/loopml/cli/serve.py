@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -32,6 +33,15 @@ def serve(
         int | None,
         typer.Option(min=1, help="Prediction log queue capacity per worker, in records."),
     ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Serve without bearer tokens (also LOOPML_SERVE_NO_AUTH=1); logged as a "
+            "warning. By default /predict, /v2/.../infer, /feedback and /admin need a token "
+            "from `loopml tokens create`.",
+        ),
+    ] = False,
 ) -> None:
     """Serve a registered model over REST (POST /predict, Open Inference Protocol v2, /feedback).
 
@@ -42,6 +52,7 @@ def serve(
     """
     from loopml.registry import parse_model_ref
     from loopml.serving import run_server
+    from loopml.serving.auth import NO_AUTH_ENV
 
     with errors_as_exit():
         name, ref = parse_model_ref(model)
@@ -49,4 +60,5 @@ def serve(
             Settings.from_env(), name, ref, host=host, port=port,
             poll_interval=poll_interval, log_level=log_level,
             workers=workers, log_on_full=log_on_full, log_queue_size=log_queue_size,
+            auth=not (no_auth or os.environ.get(NO_AUTH_ENV, "") == "1"),
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,7 +18,8 @@ from typing import Any, Self
 import httpx
 import pandas as pd
 
-from loopml.errors import ServingError
+from loopml.api import connect
+from loopml.errors import LoopMLError, ServingError
 from loopml.settings import Settings
 
 __all__ = ["ServerProcess", "free_port", "post_feedback", "send_rows"]
@@ -40,9 +43,11 @@ def free_port() -> int:
 class ServerProcess:
     """``loopml serve MODEL_REF`` in a child process on a free 127.0.0.1 port.
 
-    A context manager: entering starts the server and waits until
+    A context manager: entering creates a bearer token with the ``predict``
+    and ``feedback`` roles (``token``; pass it to :func:`send_rows` and
+    :func:`post_feedback`), starts the server and waits until
     ``/v2/health/ready`` answers 200; leaving sends SIGTERM (the server flushes
-    its prediction log) and waits for the process to exit.
+    its prediction log), waits for the process to exit and revokes the token.
     """
 
     def __init__(
@@ -55,6 +60,8 @@ class ServerProcess:
         self.poll_interval = poll_interval
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
+        self.token: str | None = None
+        self._token_id: str | None = None
 
     @property
     def url(self) -> str:
@@ -65,8 +72,19 @@ class ServerProcess:
         assert self.process is not None
         return self.process.pid
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` header carrying :attr:`token`."""
+        return {} if self.token is None else {"Authorization": f"Bearer {self.token}"}
+
     def __enter__(self) -> Self:
         self.port = free_port()
+        with connect(self.settings) as client:
+            created, self.token = client.tokens.create(
+                f"serve-{self.port}-{secrets.token_hex(4)}", ["predict", "feedback"],
+                reason=f"traffic for {self.model_ref}",
+            )
+            self._token_id = created.id
         env = os.environ | self.settings.as_env()
         self.log_path = self.settings.home / f"server-{self.port}.log"
         self._log = open(self.log_path, "wb")
@@ -105,6 +123,10 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         self._close_log()
+        if self._token_id is not None:
+            with contextlib.suppress(LoopMLError), connect(self.settings) as client:
+                client.tokens.revoke(self._token_id, reason="server stopped")
+            self._token_id = None
 
     def _close_log(self) -> None:
         log = getattr(self, "_log", None)
@@ -115,7 +137,7 @@ class ServerProcess:
         """Send ``row`` until the server answers with ``version``; return the version seen."""
         deadline = time.monotonic() + timeout
         seen = -1
-        with httpx.Client(base_url=self.url, timeout=10.0) as http:
+        with httpx.Client(base_url=self.url, timeout=10.0, headers=self.headers) as http:
             while time.monotonic() < deadline:
                 response = http.post("/predict", json={"records": _records(row)})
                 response.raise_for_status()
@@ -128,19 +150,20 @@ class ServerProcess:
 
 def send_rows(
     url: str, frame: pd.DataFrame, *, batch_size: int = 20,
-    progress: Callable[[str], Any] | None = None,
+    progress: Callable[[str], Any] | None = None, token: str | None = None,
 ) -> tuple[list[str], set[int]]:
     """POST ``frame`` to ``url``/predict in order, ``batch_size`` rows per request.
 
     Returns the request ids (one per row, in row order) and the set of model
-    versions that answered. Raises :class:`loopml.errors.ServingError` on any
-    non-200 answer, naming the status and body.
+    versions that answered. ``token`` is sent as a bearer token (role
+    ``predict``). Raises :class:`loopml.errors.ServingError` on any non-200
+    answer, naming the status and body.
     """
     request_ids: list[str] = []
     versions: set[int] = set()
     n = len(frame)
     step = max(1, (n // batch_size) // 4)
-    with httpx.Client(base_url=url, timeout=30.0) as http:
+    with httpx.Client(base_url=url, timeout=30.0, headers=_bearer(token)) as http:
         for i, start in enumerate(range(0, n, batch_size)):
             chunk = frame.iloc[start:start + batch_size]
             response = http.post("/predict", json={"records": _records(chunk)})
@@ -154,11 +177,17 @@ def send_rows(
     return request_ids, versions
 
 
-def post_feedback(url: str, request_ids: Sequence[str], labels: Sequence[Any], *, batch: int = 1000) -> int:
-    """POST ground truth for ``request_ids`` to ``url``/feedback in batches; returns rows sent."""
+def post_feedback(
+    url: str, request_ids: Sequence[str], labels: Sequence[Any], *, batch: int = 1000,
+    token: str | None = None,
+) -> int:
+    """POST ground truth for ``request_ids`` to ``url``/feedback in batches; returns rows sent.
+
+    ``token`` is sent as a bearer token (role ``feedback``).
+    """
     if len(request_ids) != len(labels):
         raise ValueError(f"{len(request_ids)} request ids but {len(labels)} labels")
-    with httpx.Client(base_url=url, timeout=30.0) as http:
+    with httpx.Client(base_url=url, timeout=30.0, headers=_bearer(token)) as http:
         for start in range(0, len(request_ids), batch):
             rows = [
                 {"request_id": rid, "label": _plain(label)}
@@ -168,6 +197,10 @@ def post_feedback(url: str, request_ids: Sequence[str], labels: Sequence[Any], *
             if response.status_code != 200:
                 raise ServingError(f"/feedback answered {response.status_code}: {response.text[:500]}")
     return len(request_ids)
+
+
+def _bearer(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

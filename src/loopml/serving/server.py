@@ -37,6 +37,7 @@ from fastapi import FastAPI
 from loopml.api import Client, connect
 from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
+from loopml.serving.auth import NO_AUTH_ENV
 from loopml.serving.logs import log_config
 from loopml.serving.metrics import MULTIPROC_ENV
 from loopml.settings import Settings
@@ -93,6 +94,7 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
         ref,
         poll_interval=poll_interval,
         writer_options=writer_options,
+        auth=env.get(NO_AUTH_ENV, "") != "1",
     )
 
 
@@ -113,6 +115,7 @@ def run_server(
     workers: int = 1,
     log_on_full: str = "block",
     log_queue_size: int | None = None,
+    auth: bool = True,
 ) -> None:
     """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
 
@@ -144,6 +147,9 @@ def run_server(
         ``/metrics`` (``loopml_prediction_log_dropped_total``) and logged.
     log_queue_size : int, optional
         Capacity of each worker's prediction log queue, in records.
+    auth : bool
+        Require bearer tokens (``loopml tokens create``); ``False`` serves
+        without them and each worker logs a warning at start-up.
 
     Raises
     ------
@@ -167,6 +173,7 @@ def run_server(
         os.environ[POLL_ENV] = str(poll_interval)
         os.environ[LOG_ON_FULL_ENV] = log_on_full
         os.environ[LOG_QUEUE_ENV] = str(log_queue_size or "")
+        os.environ[NO_AUTH_ENV] = "" if auth else "1"
         metrics_dir = tempfile.mkdtemp(prefix="loopml-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir  # read by each worker at its first import
         try:
@@ -192,6 +199,7 @@ def run_server(
             ref,
             poll_interval=poll_interval,
             writer_options=writer_options,
+            auth=auth,
         )
         config = uvicorn.Config(
             factory,
