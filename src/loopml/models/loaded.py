@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ class LoadedModel:
         """``"onnx"`` when a parity-checked compiled model scores complete rows, else ``"native"``."""
         return "native" if self.compiled is None else "onnx"
 
-    @property
+    @functools.cached_property
     def feature_order(self) -> list[Any]:
         """Feature columns in the order the estimator was fitted on."""
         return feature_order(self.estimator, self.schema)

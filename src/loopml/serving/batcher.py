@@ -37,6 +37,16 @@ from loopml.serving.inference import Job, Prediction, Predictor
 
 __all__ = ["DEFAULT_MAX_BATCH_SIZE", "DEFAULT_MAX_BATCH_WAIT_MS", "Batcher"]
 
+
+def answer(future: asyncio.Future[Prediction], result: Any) -> None:
+    """Resolve ``future`` with a result or an error, unless its client went away."""
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
 DEFAULT_MAX_BATCH_SIZE = 64
 """Rows per model call, by default (bench/serving.py: throughput flat from 32 up)."""
 
@@ -174,17 +184,13 @@ class Batcher:
         loop = asyncio.get_running_loop()
         jobs = [job for job, _ in batch]
 
-        def answer(future: asyncio.Future[Prediction], result: Any) -> None:
-            if future.done():  # the client went away
-                return
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        def answer_all(results: list[Prediction | BaseException]) -> None:
+            for (_, future), result in zip(batch, results, strict=True):
+                answer(future, result)
 
-        def deliver(index: int, result: Prediction | BaseException) -> None:
+        def deliver(results: list[Prediction | BaseException]) -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-                loop.call_soon_threadsafe(answer, batch[index][1], result)
+                loop.call_soon_threadsafe(answer_all, results)
 
         if self.on_batch is not None:
             self.on_batch(sum(len(job.request_ids) for job in jobs))

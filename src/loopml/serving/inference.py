@@ -216,8 +216,8 @@ class Job:
     arrived: float = field(default_factory=time.perf_counter)
 
 
-Deliver = Callable[[int, "Prediction | BaseException"], None]
-"""Callback taking a job's position in its batch and its result or error."""
+Deliver = Callable[[list["Prediction | BaseException"]], None]
+"""Callback taking every job's result or error, in job order."""
 
 
 @dataclass(frozen=True)
@@ -286,9 +286,7 @@ class Predictor:
             No model is loaded yet (HTTP 503).
         """
         outcome: list[Prediction | BaseException] = []
-        self.score_batch(
-            [Job(records, list(request_ids))], lambda _, result: outcome.append(result)
-        )
+        self.score_batch([Job(records, list(request_ids))], outcome.extend)
         result = outcome[0]
         if isinstance(result, BaseException):
             raise result
@@ -297,15 +295,14 @@ class Predictor:
     def score_batch(self, jobs: Sequence[Job], deliver: Deliver) -> None:
         """Score the requests of one micro-batch with one model version, then log them.
 
-        Every job gets :func:`deliver` called once, in job order, with its
-        :class:`Prediction` or the error that refused it (a bad request fails
-        alone). Rows are logged after every job was delivered. Blocking.
+        ``deliver`` is called once with one :class:`Prediction`, or the error
+        that refused it (a bad request fails alone), per job in job order. Rows
+        are logged after the results were delivered. Blocking.
         """
         try:
             served = self.holder.require()
         except LoopMLError as error:
-            for index in range(len(jobs)):
-                deliver(index, error)
+            deliver([error] * len(jobs))
             return
         ready: list[_Ready] = []
         failed: dict[int, BaseException] = {}
@@ -320,8 +317,7 @@ class Predictor:
         for group in (matrices, frames):
             if group:
                 results.update(self._score_group(served, group))
-        for index in range(len(jobs)):
-            deliver(index, results[index])
+        deliver([results[index] for index in range(len(jobs))])
         if self.writer is not None:
             done = time.perf_counter()
             for item in ready:
@@ -348,9 +344,10 @@ class Predictor:
         """The numeric fast path for this model version, or ``None`` when its schema has
         a non-numeric feature (cached per version)."""
         key = id(served.model)
-        if key not in self._plans:
-            self._plans = {key: _numeric_plan(served.model)}  # one version at a time
-        return self._plans[key]
+        plans = self._plans
+        if key not in plans:
+            plans = self._plans = {key: _numeric_plan(served.model)}  # one version at a time
+        return plans[key]
 
     def _score_group(
         self, served: ServedModel, group: list[_Ready]
@@ -379,7 +376,7 @@ class Predictor:
         self, served: ServedModel, item: _Ready, result: Prediction, latency_ms: float
     ) -> None:
         now = datetime.now(UTC)
-        features = _features_of(item.rows, served)
+        features = _features_of(item.rows, self._plan(served))
         scores = result.scores or [None] * len(result.predictions)
         for request_id, row, prediction, score in zip(
             result.request_ids, features, result.predictions, scores, strict=True
@@ -450,13 +447,12 @@ def _numeric_matrix(rows: list[dict[str, Any]], plan: _Plan) -> np.ndarray | Non
 _ABSENT = object()
 
 
-def _features_of(rows: np.ndarray | pd.DataFrame, served: ServedModel) -> list[dict[str, Any]]:
+def _features_of(rows: np.ndarray | pd.DataFrame, plan: _Plan | None) -> list[dict[str, Any]]:
     """One JSON-able dict of model inputs per row, for the prediction log."""
-    if isinstance(rows, pd.DataFrame):
-        return list(to_jsonable(rows.to_dict(orient="records")))
-    plan = _numeric_plan(served.model)
-    order = served.model.feature_order
-    integer = plan.integer if plan is not None else frozenset()
+    if isinstance(rows, pd.DataFrame) or plan is None:
+        return list(to_jsonable(pd.DataFrame(rows).to_dict(orient="records")))
+    order = plan.order
+    integer = plan.integer
     out = []
     for values in rows.tolist():
         row: dict[str, Any] = {}
