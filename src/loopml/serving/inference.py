@@ -19,6 +19,7 @@ before the rows are logged, so logging stays off the response path.
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import time
 import uuid
@@ -347,6 +348,9 @@ class Predictor:
         plans = self._plans
         if key not in plans:
             plans = self._plans = {key: _numeric_plan(served.model)}  # one version at a time
+            # a new model version: move the objects alive now (modules, the model) out of
+            # the collector's reach, so full collections stay short on the request path
+            gc.freeze()
         return plans[key]
 
     def _score_group(
