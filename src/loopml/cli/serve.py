@@ -42,6 +42,28 @@ def serve(
             "from `loopml tokens create`.",
         ),
     ] = False,
+    max_batch_size: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Micro-batching: most rows per model call (1 turns batching off)."
+        ),
+    ] = 64,
+    max_batch_wait_ms: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Micro-batching: longest wait (ms) for requests already being read; a lone "
+            "request never waits.",
+        ),
+    ] = 2.0,
+    no_onnx: Annotated[
+        bool,
+        typer.Option(
+            "--no-onnx",
+            help="Score with the native estimator even when the package holds a parity-checked "
+            "ONNX model (also LOOPML_SERVE_ONNX=0).",
+        ),
+    ] = False,
 ) -> None:
     """Serve a registered model over REST (POST /predict, Open Inference Protocol v2, /feedback).
 
@@ -61,4 +83,6 @@ def serve(
             poll_interval=poll_interval, log_level=log_level,
             workers=workers, log_on_full=log_on_full, log_queue_size=log_queue_size,
             auth=not (no_auth or os.environ.get(NO_AUTH_ENV, "") == "1"),
+            max_batch_size=max_batch_size, max_batch_wait_ms=max_batch_wait_ms,
+            onnx=not (no_onnx or os.environ.get("LOOPML_SERVE_ONNX", "1") == "0"),
         )

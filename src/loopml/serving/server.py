@@ -38,6 +38,7 @@ from loopml.api import Client, connect
 from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
 from loopml.serving.auth import NO_AUTH_ENV
+from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS
 from loopml.serving.logs import log_config
 from loopml.serving.metrics import MULTIPROC_ENV
 from loopml.settings import Settings
@@ -48,6 +49,10 @@ MODEL_ENV = "LOOPML_SERVE_MODEL"
 POLL_ENV = "LOOPML_SERVE_POLL_INTERVAL"
 LOG_ON_FULL_ENV = "LOOPML_SERVE_LOG_ON_FULL"
 LOG_QUEUE_ENV = "LOOPML_SERVE_LOG_QUEUE"
+BATCH_SIZE_ENV = "LOOPML_SERVE_MAX_BATCH_SIZE"
+BATCH_WAIT_ENV = "LOOPML_SERVE_MAX_BATCH_WAIT_MS"
+ONNX_ENV = "LOOPML_SERVE_ONNX"
+"""``0`` scores every model with its native estimator, never the compiled ONNX model."""
 
 
 def _writer_options(on_full: str | None, queue_size: int | str | None) -> dict[str, Any]:
@@ -95,6 +100,9 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
         poll_interval=poll_interval,
         writer_options=writer_options,
         auth=env.get(NO_AUTH_ENV, "") != "1",
+        max_batch_size=int(env.get(BATCH_SIZE_ENV) or DEFAULT_MAX_BATCH_SIZE),
+        max_batch_wait_ms=float(env.get(BATCH_WAIT_ENV) or DEFAULT_MAX_BATCH_WAIT_MS),
+        onnx=env.get(ONNX_ENV, "1") != "0",
     )
 
 
@@ -116,6 +124,9 @@ def run_server(
     log_on_full: str = "block",
     log_queue_size: int | None = None,
     auth: bool = True,
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    max_batch_wait_ms: float = DEFAULT_MAX_BATCH_WAIT_MS,
+    onnx: bool = True,
 ) -> None:
     """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
 
@@ -150,6 +161,11 @@ def run_server(
     auth : bool
         Require bearer tokens (``loopml tokens create``); ``False`` serves
         without them and each worker logs a warning at start-up.
+    max_batch_size, max_batch_wait_ms : int, float
+        Micro-batching: most rows per model call, and the longest wait for
+        requests already being read (:class:`loopml.serving.batcher.Batcher`).
+    onnx : bool
+        Serve a package's parity-checked ONNX model when it has one.
 
     Raises
     ------
@@ -174,6 +190,9 @@ def run_server(
         os.environ[LOG_ON_FULL_ENV] = log_on_full
         os.environ[LOG_QUEUE_ENV] = str(log_queue_size or "")
         os.environ[NO_AUTH_ENV] = "" if auth else "1"
+        os.environ[BATCH_SIZE_ENV] = str(max_batch_size)
+        os.environ[BATCH_WAIT_ENV] = str(max_batch_wait_ms)
+        os.environ[ONNX_ENV] = "1" if onnx else "0"
         metrics_dir = tempfile.mkdtemp(prefix="loopml-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir  # read by each worker at its first import
         try:
@@ -200,6 +219,9 @@ def run_server(
             poll_interval=poll_interval,
             writer_options=writer_options,
             auth=auth,
+            max_batch_size=max_batch_size,
+            max_batch_wait_ms=max_batch_wait_ms,
+            onnx=onnx,
         )
         config = uvicorn.Config(
             factory,
