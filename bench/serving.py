@@ -257,7 +257,9 @@ def check_answers(
             raise RuntimeError(f"server on {path} answered {got!r}, the estimator says {want!r}")
 
 
-def bench_loopml(work: Path, model: Any, features: Any, seconds: float, quiet: bool) -> list[Point]:
+def bench_loopml(
+    work: Path, model: Any, features: Any, seconds: float, quiet: bool, extra: list[str]
+) -> list[Point]:
     from loopml.api import connect
     from loopml.models import save_model
     from loopml.schema import infer_schema
@@ -281,7 +283,7 @@ def bench_loopml(work: Path, model: Any, features: Any, seconds: float, quiet: b
     port = free_port()
     command = [
         shutil.which("loopml") or "loopml", "serve", "bc@champion",
-        "--port", str(port), "--no-auth", "--log-level", "warning",
+        "--port", str(port), "--no-auth", "--log-level", "warning", *extra,
     ]  # fmt: skip
     env = _env(LOOPML_HOME=str(home))
     with server_process(command, port, "/v2/health/ready", env, work / "loopml.log"):
@@ -294,7 +296,15 @@ def bench_mlflow(work: Path, model: Any, features: Any, seconds: float) -> list[
     import mlflow.sklearn
 
     folder = work / "mlflow-model"
-    mlflow.sklearn.save_model(model, str(folder), input_example=features.head(2))
+    try:
+        mlflow.sklearn.save_model(
+            model,
+            str(folder),
+            input_example=features.head(2),
+            skops_trusted_types=["sklearn.tree._tree.Tree"],  # our own freshly fitted forest
+        )
+    except TypeError:  # an MLflow that pickles and has no skops option
+        mlflow.sklearn.save_model(model, str(folder), input_example=features.head(2))
     rows = features.to_dict(orient="records")
     bodies = [json.dumps({"dataframe_records": [row]}).encode() for row in rows]
     expected = [int(v) for v in model.predict(features.head(20))]
@@ -367,7 +377,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=["loopml", "mlflow", "fastapi"], action="append", help="servers to run"
     )
+    parser.add_argument(
+        "--loopml-args",
+        default="",
+        help="extra `loopml serve` options, e.g. '--max-batch-size 1' or '--no-onnx'",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, action="append", help="concurrency levels (default 1, 8, 32)"
+    )
     args = parser.parse_args(argv)
+    global CONCURRENCY
+    CONCURRENCY = tuple(args.concurrency or CONCURRENCY)
     servers = args.only or ["loopml", "mlflow", "fastapi"]
     model, features = fit_model()
     results: dict[str, list[Point]] = {}
@@ -376,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in servers:
             print(f"benchmarking {name} ...", file=sys.stderr, flush=True)
             if name == "loopml":
-                results[name] = bench_loopml(work, model, features, args.seconds, args.json)
+                results[name] = bench_loopml(
+                    work, model, features, args.seconds, args.json, args.loopml_args.split()
+                )
             elif name == "mlflow":
                 try:
                     import mlflow  # noqa: F401
