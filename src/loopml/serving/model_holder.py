@@ -119,6 +119,7 @@ class ModelHolder:
                 return False
             started = time.perf_counter()
             model = registry.load(self.name, str(version))
+            _warm_up(model, self.name, version)
             if self.on_load is not None:
                 self.on_load(version, time.perf_counter() - started)
             self._current = ServedModel(self.name, version, model, datetime.now(UTC))
@@ -145,3 +146,28 @@ class ModelHolder:
         if message != self.last_error:
             _log.warning("cannot refresh %s@%s: %s", self.name, self.ref, message)
         self.last_error = message
+
+
+def _warm_up(model: Any, name: str, version: int, rows: int = 8) -> None:
+    """Score a few reference rows before the swap, so the first request pays no first-call cost.
+
+    A version that cannot score its own reference data is never swapped in.
+
+    Raises
+    ------
+    loopml.errors.ServingError
+        Scoring the reference rows failed; the served version is kept.
+    """
+    reference = model.reference()
+    if reference is None or reference.empty:
+        return
+    features = [c for c in model.schema.feature_names if c in reference.columns]
+    try:
+        sample = reference[features].head(rows)
+        if model.classes is not None and model.predict_proba(sample) is not None:
+            return
+        model.predict(sample)
+    except Exception as error:  # noqa: BLE001 -- any failure means "do not swap"
+        raise ServingError(
+            f"model {name} version {version} failed its warm-up on reference rows: {error}"
+        ) from error
