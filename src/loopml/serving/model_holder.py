@@ -167,7 +167,7 @@ def _warm_up(model: Any, name: str, version: int, rows: int = 8) -> None:
         if model.classes is not None and model.predict_proba(sample) is not None:
             return
         model.predict(sample)
-    except Exception as error:  # noqa: BLE001 -- any failure means "do not swap"
+    except Exception as error:  # any failure means "do not swap"
         raise ServingError(
             f"model {name} version {version} failed its warm-up on reference rows: {error}"
         ) from error
