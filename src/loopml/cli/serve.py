@@ -1,8 +1,9 @@
-"""``loopml serve NAME@ALIAS``."""
+"""``loopml serve NAME@ALIAS`` and ``loopml serve --deployment FILE.yaml``."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,22 @@ from loopml.settings import Settings
 
 
 def serve(
-    model: Annotated[str, typer.Argument(help="NAME@ALIAS or NAME@VERSION, e.g. flights@champion.")],
+    model: Annotated[
+        str | None,
+        typer.Argument(
+            help="NAME@ALIAS or NAME@VERSION, e.g. flights@champion. Optional with "
+            "--deployment; when given, it must be the deployment's MODEL@CHAMPION."
+        ),
+    ] = None,
+    deployment: Annotated[
+        Path | None,
+        typer.Option(
+            "--deployment",
+            help="Deployment YAML (name, model, champion, optional canary with weight %, "
+            "optional shadow): requests go to the champion or, for the canary's share of "
+            "request ids, the canary; a shadow scores a copy of each, logged, never answering.",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
     poll_interval: Annotated[
@@ -69,15 +85,31 @@ def serve(
 
     When the alias moves, the running server loads the new version in the
     background and swaps it in without a restart (each worker on its own).
+    With --deployment, each route (champion, canary, shadow) follows its own
+    alias; responses name the version and route that answered (`route` field,
+    X-Model-Route header) and every logged prediction records both.
     Logs are JSON lines on stderr; /metrics speaks Prometheus. SIGTERM or
     Ctrl-C finishes requests in flight and flushes the prediction log.
     """
+    from loopml.deploy import DeploymentSpec
+    from loopml.errors import ConfigurationError
     from loopml.registry import parse_model_ref
     from loopml.serving import run_server
     from loopml.serving.auth import NO_AUTH_ENV
 
     with errors_as_exit():
-        name, ref = parse_model_ref(model)
+        spec = DeploymentSpec.from_yaml(deployment) if deployment is not None else None
+        if model is not None:
+            name, ref = parse_model_ref(model)
+            if spec is not None and (name, ref) != (spec.model, spec.champion):
+                raise ConfigurationError(
+                    f"{model} disagrees with deployment {spec.name!r}, which serves "
+                    f"{spec.model}@{spec.champion}; leave NAME@ALIAS out or make them agree"
+                )
+        elif spec is not None:
+            name, ref = spec.model, spec.champion
+        else:
+            raise ConfigurationError("say what to serve: NAME@ALIAS or --deployment FILE.yaml")
         run_server(
             Settings.from_env(), name, ref, host=host, port=port,
             poll_interval=poll_interval, log_level=log_level,
@@ -85,4 +117,5 @@ def serve(
             auth=not (no_auth or os.environ.get(NO_AUTH_ENV, "") == "1"),
             max_batch_size=max_batch_size, max_batch_wait_ms=max_batch_wait_ms,
             onnx=not (no_onnx or os.environ.get("LOOPML_SERVE_ONNX", "1") == "0"),
+            deployment=spec,
         )

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import anyio.to_thread
 from fastapi import APIRouter
 
@@ -18,14 +20,21 @@ from loopml.serving.wire import StrictJSONResponse
 __all__ = ["admin_router"]
 
 
-def admin_router(holder: ModelHolder) -> APIRouter:
-    """Routes under ``/admin`` for the model ``holder`` serves."""
+def admin_router(holder: ModelHolder, others: Sequence[ModelHolder] = ()) -> APIRouter:
+    """Routes under ``/admin`` for the model ``holder`` serves.
+
+    ``others`` are the holders of a deployment's other routes (canary,
+    shadow); a reload re-resolves their aliases too.
+    """
     router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[ADMIN])
 
     @router.post("/reload")
     async def reload() -> StrictJSONResponse:
         """Re-resolve the alias now and swap in the version it points at."""
         changed = await anyio.to_thread.run_sync(holder.refresh)
+        for other in others:
+            if other is not holder:
+                changed = await anyio.to_thread.run_sync(other.refresh) or changed
         served = holder.require()
         body = {
             "model": holder.name,

@@ -4,7 +4,11 @@ Endpoints
 ---------
 ``POST /predict``
     ``{"records": [{column: value, ...}, ...]}`` or a bare list of records ->
-    ``{"model", "version", "predictions", "scores", "request_ids"}``.
+    ``{"model", "version", "route", "predictions", "scores", "request_ids"}``;
+    ``route`` (also the ``X-Model-Route`` header) is ``champion``, or
+    ``canary`` for the canary's share of request ids when the app serves a
+    deployment (:mod:`loopml.serving.routes`; a shadow scores a copy after the
+    answer and never answers).
 ``POST /feedback``
     ``{"request_id", "label"[, "timestamp"]}`` or ``{"feedback": [...]}`` ->
     ``{"model", "accepted", "unmatched"}``. Labels for request ids this
@@ -48,6 +52,8 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 
+from loopml.deploy import DeploymentSpec
+from loopml.errors import ConfigurationError
 from loopml.serving.admin import admin_router
 from loopml.serving.auth import FEEDBACK, PREDICT, install_auth
 from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS, Batcher
@@ -56,6 +62,7 @@ from loopml.serving.inference import Predictor, decode_records, encode_json, req
 from loopml.serving.limits import Limits, LimitsMiddleware
 from loopml.serving.metrics import MetricsMiddleware, create_metrics
 from loopml.serving.model_holder import ModelHolder
+from loopml.serving.routes import Route, Routes
 from loopml.serving.v2 import v2_router
 from loopml.serving.wire import (
     FeedbackResponse,
@@ -82,6 +89,7 @@ def create_app(
     onnx: bool = True,
     auth: bool = True,
     limits: Limits | None = None,
+    deployment: DeploymentSpec | None = None,
 ) -> FastAPI:
     """Build the FastAPI app that serves ``model_name@ref``.
 
@@ -121,40 +129,73 @@ def create_app(
     onnx : bool
         Score with a package's parity-checked ONNX model when it has one
         (``False``: always the native estimator).
+    deployment : DeploymentSpec, optional
+        Serve the endpoint's champion, canary and shadow aliases
+        (:mod:`loopml.serving.routes`); ``model_name`` must be the spec's
+        model and ``ref`` its champion alias. ``route`` is then ignored: rows
+        are logged with the route that scored them.
 
     Returns
     -------
     FastAPI
+
+    Raises
+    ------
+    ConfigurationError
+        ``deployment`` names another model or champion alias.
     """
+    if deployment is not None and (deployment.model, deployment.champion) != (model_name, ref):
+        raise ConfigurationError(
+            f"deployment {deployment.name!r} serves {deployment.model}@{deployment.champion}, "
+            f"not {model_name}@{ref}"
+        )
     metrics = create_metrics(model_name)
-    holder = ModelHolder(client, model_name, ref, on_load=metrics.observe_model_load)
-    predictor = Predictor(holder, route=route, onnx=onnx)
-    batcher = Batcher(
-        predictor,
-        max_batch_size=max_batch_size,
-        max_batch_wait_ms=max_batch_wait_ms,
-        on_batch=metrics.observe_batch,
-    )
+    aliases = {route: ref} if deployment is None else deployment.aliases
+
+    def build(name: str, alias: str) -> Route:
+        holder = ModelHolder(client, model_name, alias, on_load=metrics.observe_model_load)
+        predictor = Predictor(holder, route=name, onnx=onnx)
+        batcher = Batcher(
+            predictor,
+            max_batch_size=max_batch_size,
+            max_batch_wait_ms=max_batch_wait_ms,
+            on_batch=metrics.observe_batch,
+        )
+        return Route(name, holder, predictor, batcher)
+
+    built = {name: build(name, alias) for name, alias in aliases.items()}
+    if deployment is None:
+        built = {"champion": built[route]}  # a route name other than champion is only a log label
+    routes = Routes(built, deployment)
+    holder, predictor, batcher = routes.champion.holder, routes.champion.predictor, routes.champion.batcher
+    every = list(routes.routes.values())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         options = {"on_drop": metrics.count_dropped, **(writer_options or {})}
-        predictor.writer = await anyio.to_thread.run_sync(
-            lambda: client.open_prediction_writer(**options)
-        )
-        watcher = asyncio.create_task(holder.watch(poll_interval), name="loopml-model-watch")
-        sampler = asyncio.create_task(
-            metrics.watch_log_queue(lambda: predictor.writer), name="loopml-log-queue"
+        writer = await anyio.to_thread.run_sync(lambda: client.open_prediction_writer(**options))
+        for each in every:
+            each.predictor.writer = writer
+        tasks = [
+            asyncio.create_task(each.holder.watch(poll_interval), name=f"loopml-watch-{each.name}")
+            for each in every
+        ]
+        tasks.append(
+            asyncio.create_task(
+                metrics.watch_log_queue(lambda: predictor.writer), name="loopml-log-queue"
+            )
         )
         try:
             yield
         finally:
-            for task in (watcher, sampler):
+            await routes.drain()
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await batcher.close()
-            writer, predictor.writer = predictor.writer, None
+            for each in every:
+                await each.batcher.close()
+                each.predictor.writer = None
             await anyio.to_thread.run_sync(writer.close)
             metrics.close()
             _log.info(
@@ -171,13 +212,14 @@ def create_app(
     app.state.holder = holder
     app.state.predictor = predictor
     app.state.batcher = batcher
+    app.state.routes = routes
     app.state.metrics = metrics
     install_error_handlers(app)
     install_auth(app, client.tokens if auth else None)
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.include_router(admin_router(holder))
-    app.include_router(v2_router(predictor, batcher))
+    app.include_router(admin_router(holder, [each.holder for each in every]))
+    app.include_router(v2_router(predictor, batcher, routes))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
@@ -196,10 +238,11 @@ def create_app(
         async with batcher.expect():
             records = decode_records(await request.body())
         ids = request_ids_for(len(records), request.headers.get("x-request-id"))
-        result = await batcher.predict(records, ids)
+        answered, result = await routes.predict(records, ids)
         body = {
             "model": model_name,
             "version": result.version,
+            "route": answered.name,
             "predictions": result.predictions,
             "scores": result.scores,
             "request_ids": result.request_ids,
@@ -207,7 +250,7 @@ def create_app(
         return Response(
             encode_json(body),
             media_type="application/json",
-            headers={"X-Model-Version": str(result.version)},
+            headers={"X-Model-Version": str(result.version), "X-Model-Route": answered.name},
         )
 
     @app.post("/feedback", response_model=FeedbackResponse, dependencies=[FEEDBACK])
@@ -217,7 +260,10 @@ def create_app(
         now = datetime.now(UTC)
         rows = [(item.request_id, item.label, item.timestamp or now) for item in items]
         await anyio.to_thread.run_sync(client.append_feedback, model_name, rows)
-        unmatched = predictor.served_ids.count_missing(item.request_id for item in items)
+        ids = [item.request_id for item in items]
+        for each in routes.answering:
+            ids = [rid for rid in ids if each.predictor.served_ids.count_missing([rid])]
+        unmatched = len(ids)
         body = FeedbackResponse(model=model_name, accepted=len(rows), unmatched=unmatched)
         return StrictJSONResponse(body)
 
@@ -229,13 +275,15 @@ def create_app(
             status, code = "ok", 200
         else:
             status, code = ("unavailable" if holder.last_error else "loading"), 503
-        body = {
+        body: dict[str, Any] = {
             "status": status,
             "model": model_name,
             "ref": ref,
             "version": None if served is None else served.version,
             "error": holder.last_error,
         }
+        if deployment is not None:
+            body["deployment"] = routes.describe()
         return StrictJSONResponse(body, status_code=code)
 
     return app

@@ -20,11 +20,16 @@ exits with status 0.
 From a shell, the same factory works directly::
 
     LOOPML_SERVE_MODEL=churn@champion uvicorn --factory loopml.serving.server:app_from_env
+
+A deployment (champion, canary, shadow; :mod:`loopml.serving.routes`) travels
+as ``LOOPML_SERVE_DEPLOYMENT``: a path to its YAML file, or the spec itself as
+an inline JSON object; ``LOOPML_SERVE_MODEL`` may then be left unset.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -35,6 +40,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from loopml.api import Client, connect
+from loopml.deploy import DeploymentSpec
 from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
 from loopml.serving.auth import NO_AUTH_ENV
@@ -53,6 +59,18 @@ BATCH_SIZE_ENV = "LOOPML_SERVE_MAX_BATCH_SIZE"
 BATCH_WAIT_ENV = "LOOPML_SERVE_MAX_BATCH_WAIT_MS"
 ONNX_ENV = "LOOPML_SERVE_ONNX"
 """``0`` scores every model with its native estimator, never the compiled ONNX model."""
+DEPLOYMENT_ENV = "LOOPML_SERVE_DEPLOYMENT"
+"""A deployment spec: a YAML file path, or the spec as an inline JSON object."""
+
+
+def _deployment_from_env(value: str) -> DeploymentSpec:
+    """The deployment of ``LOOPML_SERVE_DEPLOYMENT``: inline JSON (``{...}``) or a file path."""
+    if value.lstrip().startswith("{"):
+        try:
+            return DeploymentSpec.from_dict(json.loads(value))
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"{DEPLOYMENT_ENV} is not a JSON object: {exc}") from exc
+    return DeploymentSpec.from_yaml(value)
 
 
 def _writer_options(on_full: str | None, queue_size: int | str | None) -> dict[str, Any]:
@@ -80,17 +98,23 @@ def _split_ref(model_ref: str) -> tuple[str, str]:
 
 
 def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
-    """App factory for uvicorn workers: ``LOOPML_*`` settings plus ``LOOPML_SERVE_MODEL``.
+    """App factory for uvicorn workers: ``LOOPML_*`` settings plus ``LOOPML_SERVE_MODEL``
+    and/or ``LOOPML_SERVE_DEPLOYMENT``.
 
     Raises
     ------
     ConfigurationError
-        ``LOOPML_SERVE_MODEL`` is unset or not ``NAME@REF``.
+        Neither is set, ``LOOPML_SERVE_MODEL`` is not ``NAME@REF``, the
+        deployment is invalid, or the two disagree.
     """
     env = os.environ if environ is None else environ
-    if not env.get(MODEL_ENV):
+    deployment = _deployment_from_env(env[DEPLOYMENT_ENV]) if env.get(DEPLOYMENT_ENV) else None
+    if env.get(MODEL_ENV):
+        name, ref = _split_ref(env[MODEL_ENV])
+    elif deployment is not None:
+        name, ref = deployment.model, deployment.champion
+    else:
         raise ConfigurationError(f"set {MODEL_ENV}=NAME@ALIAS to say which model to serve")
-    name, ref = _split_ref(env[MODEL_ENV])
     poll_interval = float(env.get(POLL_ENV, "1.0"))
     writer_options = _writer_options(env.get(LOG_ON_FULL_ENV), env.get(LOG_QUEUE_ENV))
     return create_app(
@@ -103,12 +127,23 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
         max_batch_size=int(env.get(BATCH_SIZE_ENV) or DEFAULT_MAX_BATCH_SIZE),
         max_batch_wait_ms=float(env.get(BATCH_WAIT_ENV) or DEFAULT_MAX_BATCH_WAIT_MS),
         onnx=env.get(ONNX_ENV, "1") != "0",
+        deployment=deployment,
     )
 
 
-def _check_model(client: Client, model_name: str, ref: str) -> None:
-    """Resolve ``model_name@ref`` once, so a typo fails before the server starts."""
-    client.registry.resolve(model_name, ref)
+def _check_model(
+    client: Client, model_name: str, ref: str, deployment: DeploymentSpec | None = None
+) -> None:
+    """Resolve ``model_name@ref`` (and every alias of ``deployment``) once, so a typo
+    fails before the server starts."""
+    if deployment is not None and (deployment.model, deployment.champion) != (model_name, ref):
+        raise ConfigurationError(
+            f"deployment {deployment.name!r} serves {deployment.model}@{deployment.champion}, "
+            f"not {model_name}@{ref}"
+        )
+    aliases = [ref] if deployment is None else list(deployment.aliases.values())
+    for alias in aliases:
+        client.registry.resolve(model_name, alias)
 
 
 def run_server(
@@ -127,6 +162,7 @@ def run_server(
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     max_batch_wait_ms: float = DEFAULT_MAX_BATCH_WAIT_MS,
     onnx: bool = True,
+    deployment: DeploymentSpec | None = None,
 ) -> None:
     """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
 
@@ -166,19 +202,25 @@ def run_server(
         requests already being read (:class:`loopml.serving.batcher.Batcher`).
     onnx : bool
         Serve a package's parity-checked ONNX model when it has one.
+    deployment : DeploymentSpec, optional
+        Route to the spec's champion, canary and shadow aliases
+        (:mod:`loopml.serving.routes`); ``model_name@ref`` must be the spec's
+        ``model@champion``. Workers receive it as ``LOOPML_SERVE_DEPLOYMENT``.
 
     Raises
     ------
     loopml.errors.NotFoundError
-        No model ``model_name``, or ``ref`` names no alias or version of it.
+        No model ``model_name``, or ``ref`` (or a deployment alias) names no
+        alias or version of it.
     ConfigurationError
-        ``log_on_full`` is neither ``"block"`` nor ``"drop"``.
+        ``log_on_full`` is neither ``"block"`` nor ``"drop"``, or
+        ``deployment`` names another model or champion.
     """
     writer_options = _writer_options(log_on_full, log_queue_size)
     logging_config = log_config(log_level)
     client = connect(settings)
     try:
-        _check_model(client, model_name, ref)
+        _check_model(client, model_name, ref, deployment)
     except BaseException:
         client.close()
         raise
@@ -193,6 +235,10 @@ def run_server(
         os.environ[BATCH_SIZE_ENV] = str(max_batch_size)
         os.environ[BATCH_WAIT_ENV] = str(max_batch_wait_ms)
         os.environ[ONNX_ENV] = "1" if onnx else "0"
+        if deployment is not None:
+            os.environ[DEPLOYMENT_ENV] = json.dumps(deployment.to_dict())
+        else:
+            os.environ.pop(DEPLOYMENT_ENV, None)
         metrics_dir = tempfile.mkdtemp(prefix="loopml-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir  # read by each worker at its first import
         try:
@@ -222,6 +268,7 @@ def run_server(
             max_batch_size=max_batch_size,
             max_batch_wait_ms=max_batch_wait_ms,
             onnx=onnx,
+            deployment=deployment,
         )
         config = uvicorn.Config(
             factory,

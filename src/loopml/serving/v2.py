@@ -40,6 +40,7 @@ from loopml.schema.violation import Violation, ViolationKind
 from loopml.serving.auth import PREDICT
 from loopml.serving.batcher import Batcher
 from loopml.serving.inference import Prediction, Predictor, request_ids_for
+from loopml.serving.routes import Route, Routes
 from loopml.serving.wire import (
     FieldViolation,
     InferOutput,
@@ -242,14 +243,23 @@ def _outputs(result: Prediction, wanted: list[dict[str, Any]] | None) -> list[In
     return outputs
 
 
-def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter:
+def v2_router(
+    predictor: Predictor, batcher: Batcher | None = None, routes: Routes | None = None
+) -> APIRouter:
     """Routes of the Open Inference Protocol for the model ``predictor`` serves.
 
     ``infer`` requests go through ``batcher`` (micro-batched with concurrent
-    ``/predict`` and ``infer`` requests) when given.
+    ``/predict`` and ``infer`` requests) when given. With ``routes`` (a
+    deployment) each request is answered by the route its first request id
+    picks (:meth:`Routes.pick`; ``versions/{v}/infer`` by the route serving
+    ``v``), its shadow copy is queued, the response's ``parameters.route`` and
+    ``X-Model-Route`` header name the route, and model metadata lists every
+    route with its alias and version. Inputs are read with the champion's schema.
     """
     router = APIRouter(prefix="/v2", tags=["open inference protocol"])
     holder = predictor.holder
+    if routes is None and batcher is not None:
+        routes = Routes({"champion": Route(predictor.route, holder, predictor, batcher)})
 
     def check_name(name: str) -> None:
         if name != holder.name:
@@ -263,7 +273,7 @@ def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter
 
     @router.get("/health/ready")
     async def ready() -> StrictJSONResponse:
-        loaded = holder.current is not None
+        loaded = holder.current is not None if routes is None else routes.ready()
         body = {"ready": loaded, "error": None if loaded else holder.last_error}
         return StrictJSONResponse(body, status_code=200 if loaded else 503)
 
@@ -290,17 +300,25 @@ def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter
         manifest = getattr(model, "manifest", None)
         flavor = getattr(manifest, "flavor", None) or "sklearn"
         compiled = getattr(manifest, "compiled", None)
+        versions = [str(served.version)]
+        parameters: dict[str, Any] = {
+            "runtime": predictor.runtime(served),
+            "compiled": None if compiled is None else compiled.to_dict(),
+            "onnx_enabled": predictor.onnx,
+        }
+        if routes is not None and routes.deployment is not None:
+            parameters.update(routes.describe())
+            for route in routes.routes.values():
+                current = route.holder.current
+                if current is not None and str(current.version) not in versions:
+                    versions.append(str(current.version))
         body = {
             "name": served.name,
-            "versions": [str(served.version)],
+            "versions": versions,
             "platform": f"loopml_{flavor}",
             "inputs": inputs,
             "outputs": outputs,
-            "parameters": {
-                "runtime": predictor.runtime(served),
-                "compiled": None if compiled is None else compiled.to_dict(),
-                "onnx_enabled": predictor.onnx,
-            },
+            "parameters": parameters,
         }
         return StrictJSONResponse(body)
 
@@ -316,7 +334,10 @@ def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter
         check_name(name)
         body: InferRequest = parse_infer(await request.body())
         served = holder.require()
-        if version is not None and version != str(served.version):
+        chosen: Route | None = None
+        if routes is not None and version is not None:
+            chosen = routes.for_version(version)
+        elif version is not None and version != str(served.version):
             raise NotFoundError(
                 f"model {name!r} version {version} is not served here; "
                 f"serving version {served.version}"
@@ -326,18 +347,21 @@ def v2_router(predictor: Predictor, batcher: Batcher | None = None) -> APIRouter
         if not records:
             raise DataError("infer request holds no rows")
         ids = request_ids_for(len(records), body.id or request.headers.get("x-request-id"))
-        if batcher is not None:
-            result = await batcher.predict(records, ids)
+        if routes is not None:
+            answered, result = await routes.predict(records, ids, chosen)
+            route_name = answered.name
         else:
             result = await anyio.to_thread.run_sync(predictor.predict, records, ids)
+            route_name = predictor.route
         response = InferResponse(
             model_name=name,
             model_version=str(result.version),
             id=body.id,
-            parameters={"request_ids": result.request_ids},
+            parameters={"request_ids": result.request_ids, "route": route_name},
             outputs=_outputs(result, body.outputs),
         )
-        return StrictJSONResponse(response, headers={"X-Model-Version": str(result.version)})
+        headers = {"X-Model-Version": str(result.version), "X-Model-Route": route_name}
+        return StrictJSONResponse(response, headers=headers)
 
     @router.post("/models/{name}/infer", dependencies=[PREDICT])
     async def infer(name: str, request: Request) -> StrictJSONResponse:

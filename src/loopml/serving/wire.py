@@ -140,10 +140,12 @@ class PredictRequest(BaseModel):
 
 
 class PredictResponse(BaseModel):
-    """``POST /predict`` answer; ``version`` is the model version that computed it."""
+    """``POST /predict`` answer; ``version`` is the model version that computed it and
+    ``route`` the deployment route that answered (``champion`` or ``canary``)."""
 
     model: str
     version: int
+    route: str = "champion"
     predictions: list[Any]
     scores: list[float | None] | None
     request_ids: list[str]
