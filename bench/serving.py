@@ -370,6 +370,34 @@ def ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b and np.isfinite(a) and np.isfinite(b) else None
 
 
+def batching_check(model: Any, features: Any, seconds: float, rounds: int) -> dict[str, Any]:
+    """p99 at concurrency 1 with batching (defaults) and without (``--max-batch-size 1``).
+
+    The two configurations alternate in ABBA order for ``rounds`` rounds, each on a fresh
+    home and server, so slow drifts of a shared machine hit both alike; the ratio is of
+    the medians.
+    """
+    global CONCURRENCY
+    CONCURRENCY = (1,)
+    p99: dict[str, list[float]] = {"batched": [], "unbatched": []}
+    configs = {"batched": [], "unbatched": ["--max-batch-size", "1"]}
+    with tempfile.TemporaryDirectory(prefix="loopml-bench-batching-") as tmp:
+        for i in range(rounds):
+            order = ["batched", "unbatched"] if i % 2 == 0 else ["unbatched", "batched"]
+            for label in order:
+                work = Path(tmp) / f"{label}-{i}"
+                work.mkdir()
+                point = bench_loopml(work, model, features, seconds, True, configs[label])[0]
+                p99[label].append(point.summary()["p99_ms"])
+                print(f"round {i + 1} {label:<9} p99 {p99[label][-1]:.2f} ms", file=sys.stderr)
+    batched, unbatched = float(np.median(p99["batched"])), float(np.median(p99["unbatched"]))
+    return {
+        "p99_batched_c1_ms": p99["batched"],
+        "p99_unbatched_c1_ms": p99["unbatched"],
+        "p99_batched_vs_unbatched_c1": ratio(batched, unbatched),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per point")
@@ -385,7 +413,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, action="append", help="concurrency levels (default 1, 8, 32)"
     )
+    parser.add_argument(
+        "--batching-check",
+        type=int,
+        metavar="ROUNDS",
+        help="only compare loopml's p99 at concurrency 1 with and without batching, ROUNDS times",
+    )
     args = parser.parse_args(argv)
+    if args.batching_check:
+        model, features = fit_model()
+        result = batching_check(model, features, args.seconds, args.batching_check)
+        print(
+            f"p99 at c1, median of {args.batching_check}: batched / unbatched = "
+            f"{result['p99_batched_vs_unbatched_c1']}"
+        )
+        if args.json:
+            print(json.dumps(result))
+        return 0
     global CONCURRENCY
     CONCURRENCY = tuple(args.concurrency or CONCURRENCY)
     servers = args.only or ["loopml", "mlflow", "fastapi"]
