@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from loopml.errors import ConfigurationError
+from loopml.yamlconfig import read_yaml, reject_unknown
 
 __all__ = ["ChallengerRule", "Policy", "Triggers"]
 
@@ -94,27 +93,21 @@ class Policy:
             The file is missing, not YAML, or a field is invalid (named).
         """
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read policy {path}: {exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"policy {path} is not valid YAML: {exc}") from exc
-        return cls.from_dict(data, base_dir=path.parent)
+        return cls.from_dict(read_yaml(path, "policy"), base_dir=path.parent)
 
     @classmethod
     def from_dict(cls, data: Any, *, base_dir: Path = Path(".")) -> Policy:
         """Validate a policy given as a mapping; relative paths resolve from ``base_dir``."""
         if not isinstance(data, Mapping):
             raise ConfigurationError("policy must be a mapping with at least 'model' and 'pipeline'")
-        _only(data, {"model", "pipeline", "champion_alias", "challenger_alias", "pipeline_input",
+        reject_unknown(data, {"model", "pipeline", "champion_alias", "challenger_alias", "pipeline_input",
                      "label", "triggers", "window", "challenger"}, "policy")
         model = _string(data, "model", required=True)
         pipeline = Path(_string(data, "pipeline", required=True))
         if not pipeline.is_absolute():
             pipeline = (base_dir / pipeline).resolve()
         triggers_raw = _mapping(data, "triggers")
-        _only(triggers_raw, {"drift_share", "performance_drop", "min_labelled_rows"}, "triggers")
+        reject_unknown(triggers_raw, {"drift_share", "performance_drop", "min_labelled_rows"}, "triggers")
         triggers = Triggers(
             drift_share=_fraction(triggers_raw, "triggers.drift_share", Triggers.drift_share),
             performance_drop=_number(
@@ -125,9 +118,9 @@ class Policy:
             ),
         )
         window = _mapping(data, "window")
-        _only(window, {"max_rows"}, "window")
+        reject_unknown(window, {"max_rows"}, "window")
         rule_raw = _mapping(data, "challenger")
-        _only(rule_raw, {"metric", "margin", "holdout_fraction"}, "challenger")
+        reject_unknown(rule_raw, {"metric", "margin", "holdout_fraction"}, "challenger")
         metric = str(rule_raw.get("metric", ChallengerRule.metric))
         if metric not in _METRICS:
             raise ConfigurationError(
@@ -151,15 +144,6 @@ class Policy:
                 or 0.0,
                 holdout_fraction=holdout,
             ),
-        )
-
-
-def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(map(str, data)) - allowed)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown field(s) in {where}: {', '.join(unknown)} "
-            f"(allowed: {', '.join(sorted(allowed))})"
         )
 
 

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from loopml.errors import ConfigurationError
+from loopml.yamlconfig import read_yaml, reject_unknown
 
 __all__ = ["CanarySpec", "DeploymentSpec", "ShadowSpec"]
 
@@ -74,28 +73,21 @@ class DeploymentSpec:
         loopml.errors.ConfigurationError
             The file is unreadable, not YAML, or a field is invalid (named).
         """
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read deployment {path}: {exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"deployment {path} is not valid YAML: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(read_yaml(Path(path), "deployment"))
 
     @classmethod
     def from_dict(cls, data: Any) -> DeploymentSpec:
         """Validate a deployment given as a mapping (see the module docstring)."""
         if not isinstance(data, Mapping):
             raise ConfigurationError("deployment must be a mapping with 'name' and 'model'")
-        _only(data, {"name", "model", "champion", "canary", "shadow"}, "deployment")
+        reject_unknown(data, {"name", "model", "champion", "canary", "shadow"}, "deployment")
         name = _text(data, "name", "name")
         model = _text(data, "model", "model")
         champion = _text(data, "champion", "champion") if "champion" in data else "champion"
         canary = None
         if data.get("canary") is not None:
             raw = _mapping(data["canary"], "canary")
-            _only(raw, {"alias", "weight"}, "canary")
+            reject_unknown(raw, {"alias", "weight"}, "canary")
             weight = raw.get("weight")
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not (
                 0 < weight < 100
@@ -108,7 +100,7 @@ class DeploymentSpec:
         shadow = None
         if data.get("shadow") is not None:
             raw = _mapping(data["shadow"], "shadow")
-            _only(raw, {"alias"}, "shadow")
+            reject_unknown(raw, {"alias"}, "shadow")
             shadow = ShadowSpec(alias=_text(raw, "alias", "shadow.alias"))
         spec = cls(name=name, model=model, champion=champion, canary=canary, shadow=shadow)
         aliases = list(spec.aliases.values())
@@ -127,14 +119,6 @@ class DeploymentSpec:
         if self.shadow is not None:
             data["shadow"] = {"alias": self.shadow.alias}
         return data
-
-
-def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(map(str, data)) - allowed)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown field(s) in {where}: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
-        )
 
 
 def _mapping(value: Any, field: str) -> Mapping[str, Any]:
