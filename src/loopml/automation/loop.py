@@ -32,6 +32,7 @@ import pandas as pd
 from loopml.automation.monitor import current_window, monitor_model
 from loopml.automation.policy import Policy
 from loopml.errors import MonitoringError
+from loopml.monitoring import realised_performance
 
 if TYPE_CHECKING:
     from loopml.api import Client
@@ -274,19 +275,18 @@ def _realised(labelled: pd.DataFrame, metric: str) -> float | None:
 
 
 def _score_metric(metric: str, y_true: np.ndarray, y_score: np.ndarray) -> float | None:
-    """``metric`` of binary labels ``y_true`` given positive-class scores; None if undefined."""
-    from sklearn import metrics
+    """``metric`` of binary labels ``y_true`` given positive-class scores; None if undefined.
 
+    The numbers come from :func:`loopml.monitoring.realised_performance`, the
+    same computation the monitoring report shows.
+    """
     if len(y_true) == 0 or len(np.unique(y_true)) < 2:
         return None
-    if metric == "roc_auc":
-        return float(metrics.roc_auc_score(y_true, y_score))
+    performance = realised_performance(y_true, y_score)
     if metric == "neg_log_loss":
-        return -float(metrics.log_loss(y_true, np.clip(y_score, 1e-15, 1 - 1e-15), labels=[0, 1]))
-    predicted = (y_score >= 0.5).astype(float)
-    if metric == "accuracy":
-        return float(metrics.accuracy_score(y_true, predicted))
-    return float(metrics.f1_score(y_true, predicted, zero_division=0))
+        return -performance.log_loss
+    value = getattr(performance, metric)
+    return None if value is None else float(value)
 
 
 def _as_float(value: Any) -> float | None:
