@@ -3,6 +3,7 @@ scores a copy of every request (logged, never answering), and each logged row na
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -168,6 +169,11 @@ def test_shadow_failure_never_surfaces(home: Client, serve: Serve, register_mode
         )
         assert response.status_code == 200, response.text
         assert response.json()["route"] == "champion"
+    expected = f'loopml_shadow_failures_total{{model="{MODEL}"}} 5.0'
+    deadline = time.monotonic() + 5
+    while expected not in (text := server.http.get("/metrics").text):
+        assert time.monotonic() < deadline, text  # shadows are scored after the answer
+        time.sleep(0.02)
     server.stop()
     assert app.state.routes.shadow_failures == 5
 

@@ -341,3 +341,59 @@ def test_server_exports_the_drops_it_counts(
     release.set()
     server.stop()
     assert home.predictions.count(MODEL) + writer.dropped == n  # nothing lost silently
+
+
+def test_workers_serve_a_deployment_from_the_first_ready_answer(
+    home: Client,
+    port: int,
+    tmp_path: Path,
+    register_model: Callable[..., int],
+) -> None:
+    """``--workers 2 --deployment``: each worker loads every route before it takes a
+    connection, answers its share by the same hash split, and logs shadows."""
+    from loopml.deploy import route_for
+
+    canary = register_model(home, seed=1, invert=True)
+    shadow = register_model(home, seed=2)
+    home.registry.set_alias(MODEL, "challenger", canary, reason="test")
+    home.registry.set_alias(MODEL, "candidate", shadow, reason="test")
+    home.registry.set_alias(MODEL, "champion", 1, reason="test")
+    spec = tmp_path / "deployment.yaml"
+    spec.write_text(
+        "name: churn-prod\n"
+        f"model: {MODEL}\n"
+        "champion: champion\n"
+        "canary: {alias: challenger, weight: 40}\n"
+        "shadow: {alias: candidate}\n"
+    )
+    server = ServeProcess(
+        home, port, tmp_path / "server.log", "--workers", "2", "--deployment", str(spec)
+    )
+    try:
+        # Only the first ready answer: from then on every worker must answer, since a
+        # worker accepts connections only after loading all of its routes.
+        server.wait_ready(workers=0)
+        http = server.http()
+        routes: dict[str, str] = {}
+        for i in range(60):
+            response = predict(http, f"dep-{i}", close=True)  # a new connection: either worker
+            body = response.json()
+            expected = route_for(f"dep-{i}", 40.0, salt="churn-prod")
+            assert body["route"] == expected, body
+            assert body["version"] == (canary if expected == "canary" else 1)
+            routes[f"dep-{i}"] = body["route"]
+        http.close()
+        assert server.terminate() == 0
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(timeout=10)
+    log = home.predictions.read_predictions(MODEL)
+    answered = log[log["route"] != "shadow"]
+    assert dict(zip(answered["request_id"], answered["route"], strict=True)) == routes
+    shadowed = log[log["route"] == "shadow"]
+    assert sorted(shadowed["request_id"]) == sorted(routes)
+    assert set(shadowed["version"]) == {shadow}
+    assert len(log_pids(home)) == 2, "both workers answered and logged"
+    loads = [line for line in server.json_lines() if "serving churn version" in line["message"]]
+    assert len(loads) == 6, "each of 2 workers loaded champion, canary and shadow"

@@ -72,6 +72,14 @@ def serve(
             "request never waits.",
         ),
     ] = 2.0,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(min=1, help="Largest request body in bytes; larger ones get 413."),
+    ] = 10 * 1024 * 1024,
+    max_rows: Annotated[
+        int,
+        typer.Option(min=1, help="Most rows in one request; more get 413."),
+    ] = 10_000,
     no_onnx: Annotated[
         bool,
         typer.Option(
@@ -96,6 +104,7 @@ def serve(
     from loopml.registry import parse_model_ref
     from loopml.serving import run_server
     from loopml.serving.auth import NO_AUTH_ENV
+    from loopml.serving.limits import Limits
 
     with errors_as_exit():
         spec = DeploymentSpec.from_yaml(deployment) if deployment is not None else None
@@ -118,4 +127,5 @@ def serve(
             max_batch_size=max_batch_size, max_batch_wait_ms=max_batch_wait_ms,
             onnx=not (no_onnx or os.environ.get("LOOPML_SERVE_ONNX", "1") == "0"),
             deployment=spec,
+            limits=Limits(max_body_bytes=max_body_bytes, max_rows=max_rows),
         )

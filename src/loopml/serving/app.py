@@ -93,10 +93,13 @@ def create_app(
 ) -> FastAPI:
     """Build the FastAPI app that serves ``model_name@ref``.
 
-    Nothing is loaded here: on startup the app opens the prediction log writer
-    and starts polling the registry (the first poll loads the model; until
-    then ``/v2/health/ready`` answers 503). On shutdown the poller stops and
-    the writer flushes every logged row to disk.
+    Nothing is loaded here: on startup the app opens the prediction log writer,
+    loads (and warms up) every route's model version, and only then accepts
+    requests, so with several workers on one port no worker takes a
+    connection it cannot answer. A load that fails does not stop the start:
+    the app answers 503 (``/healthz`` says why) and keeps polling the
+    registry. On shutdown the poller stops and the writer flushes every
+    logged row to disk.
 
     Parameters
     ----------
@@ -166,7 +169,7 @@ def create_app(
     built = {name: build(name, alias) for name, alias in aliases.items()}
     if deployment is None:
         built = {"champion": built[route]}  # a route name other than champion is only a log label
-    routes = Routes(built, deployment)
+    routes = Routes(built, deployment, on_shadow_failure=metrics.count_shadow_failure)
     holder, predictor, batcher = routes.champion.holder, routes.champion.predictor, routes.champion.batcher
     every = list(routes.routes.values())
 
@@ -176,6 +179,9 @@ def create_app(
         writer = await anyio.to_thread.run_sync(lambda: client.open_prediction_writer(**options))
         for each in every:
             each.predictor.writer = writer
+        # Load every route's model before accepting requests: with several workers on one
+        # port, a worker only takes connections once it can answer them.
+        await asyncio.gather(*(each.holder.load() for each in every))
         tasks = [
             asyncio.create_task(each.holder.watch(poll_interval), name=f"loopml-watch-{each.name}")
             for each in every

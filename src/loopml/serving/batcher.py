@@ -9,8 +9,9 @@ queue and form the next batch, so the batch size follows the load: one
 request at a time when traffic is light, dozens under heavy concurrency.
 
 Nothing waits on purpose when nothing else is coming: a request that finds
-the queue empty and no other request being read is dispatched at once, so at
-concurrency 1 batching adds no latency. Only when other requests have
+the queue empty, no batch being scored and no other request being read is
+scored at once by its own coroutine, without passing through the dispatcher,
+so at concurrency 1 the batcher costs one flag check. Only when other requests have
 already arrived and are still being read (:meth:`Batcher.expect`) does the
 dispatcher wait for them, at most ``max_wait_ms``.
 
@@ -90,6 +91,7 @@ class Batcher:
         self.on_batch = on_batch
         self._queue: deque[tuple[Job, asyncio.Future[Prediction]]] = deque()
         self._arriving = 0
+        self._busy = False  # a batch is being scored (by the dispatcher or a lone request)
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -116,11 +118,28 @@ class Batcher:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Prediction] = loop.create_future()
-        self._queue.append((Job(records, list(request_ids)), future))
+        job = Job(records, list(request_ids))
+        if self._idle():
+            # Nothing queued, nothing being scored, nobody else arriving: score this
+            # request here, without the hop through the dispatcher task.
+            self._busy = True
+            try:
+                await self._run([(job, future)])
+            finally:
+                self._busy = False
+                if self._queue:
+                    self._ensure_running()
+                    assert self._wakeup is not None
+                    self._wakeup.set()
+            return await future
+        self._queue.append((job, future))
         self._ensure_running()
         assert self._wakeup is not None
         self._wakeup.set()
         return await future
+
+    def _idle(self) -> bool:
+        return not self._busy and not self._queue and self._arriving == 0
 
     async def close(self) -> None:
         """Stop the dispatcher; requests still queued fail with ``CancelledError``."""
@@ -148,9 +167,17 @@ class Batcher:
                 wakeup.clear()
                 await wakeup.wait()
                 continue
+            if self._busy:  # a lone request is being scored; it wakes us when done
+                wakeup.clear()
+                await wakeup.wait()
+                continue
             await self._gather()
             batch = self._take()
-            await self._run(batch)
+            self._busy = True
+            try:
+                await self._run(batch)
+            finally:
+                self._busy = False
 
     async def _gather(self) -> None:
         """Wait for requests that are being read, if any, up to ``max_batch_wait_ms``."""

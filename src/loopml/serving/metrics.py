@@ -9,6 +9,7 @@ metric                                      type       labels
 ``loopml_model_load_seconds``               histogram  model
 ``loopml_prediction_log_queue_depth``       gauge      model (summed over live workers)
 ``loopml_prediction_log_dropped_total``     counter    model
+``loopml_shadow_failures_total``            counter    model
 ==========================================  =========  ==================================
 
 ``route`` is the route template (``/predict``, ``/v2/models/{name}/infer``;
@@ -79,7 +80,7 @@ class ServingMetrics:
         The registry :meth:`render` exports in single-process mode.
     multiprocess_dir : str or None
         Folder shared by the worker processes in multiprocess mode.
-    requests, latency, batch_size, model_load, log_queue_depth, log_dropped
+    requests, latency, batch_size, model_load, log_queue_depth, log_dropped, shadow_failures
         The prometheus-client metric objects (see the module table).
     """
 
@@ -95,6 +96,7 @@ class ServingMetrics:
         model_load: Histogram,
         log_queue_depth: Gauge,
         log_dropped: Counter,
+        shadow_failures: Counter,
     ) -> None:
         self.model = model
         self.registry = registry
@@ -105,6 +107,7 @@ class ServingMetrics:
         self.model_load = model_load
         self.log_queue_depth = log_queue_depth
         self.log_dropped = log_dropped
+        self.shadow_failures = shadow_failures
 
     def observe_request(self, route: str, status: int, version: str, seconds: float) -> None:
         """Count one answered request and its latency in seconds."""
@@ -122,6 +125,10 @@ class ServingMetrics:
     def count_dropped(self, count: int = 1) -> None:
         """Count prediction log records dropped because the writer's queue was full."""
         self.log_dropped.labels(self.model).inc(count)
+
+    def count_shadow_failure(self) -> None:
+        """Count one shadow request that failed (it never reaches the caller)."""
+        self.shadow_failures.labels(self.model).inc()
 
     def sample_log_queue(self, writer: Any) -> None:
         """Set the queue depth gauge from a prediction log writer (``None``: 0)."""
@@ -211,6 +218,12 @@ def create_metrics(model: str, environ: MutableMapping[str, str] | None = None) 
         log_dropped=Counter(
             "loopml_prediction_log_dropped",
             "Prediction log records dropped because the writer could not keep up.",
+            ["model"],
+            registry=registry,
+        ),
+        shadow_failures=Counter(
+            "loopml_shadow_failures",
+            "Shadow requests that failed; the caller got the champion's or canary's answer.",
             ["model"],
             registry=registry,
         ),

@@ -135,11 +135,20 @@ class ModelHolder:
         stays in place and the next poll tries again.
         """
         while True:
-            try:
-                await anyio.to_thread.run_sync(self.refresh)
-            except Exception as error:  # noqa: BLE001 -- a broken package must not stop polling
-                self._note_failure(error)
+            await self.load()
             await anyio.sleep(interval)
+
+    async def load(self) -> bool:
+        """Refresh once in a worker thread; whether a new version was swapped in.
+
+        Failures are logged and kept in :attr:`last_error`, never raised: the
+        served model (if any) stays in place.
+        """
+        try:
+            return await anyio.to_thread.run_sync(self.refresh)
+        except Exception as error:  # noqa: BLE001 -- a broken package must not stop serving
+            self._note_failure(error)
+            return False
 
     def _note_failure(self, error: BaseException) -> None:
         message = f"{type(error).__name__}: {error}"

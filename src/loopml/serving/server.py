@@ -45,6 +45,7 @@ from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
 from loopml.serving.auth import NO_AUTH_ENV
 from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS
+from loopml.serving.limits import Limits
 from loopml.serving.logs import log_config
 from loopml.serving.metrics import MULTIPROC_ENV
 from loopml.settings import Settings
@@ -59,6 +60,8 @@ BATCH_SIZE_ENV = "LOOPML_SERVE_MAX_BATCH_SIZE"
 BATCH_WAIT_ENV = "LOOPML_SERVE_MAX_BATCH_WAIT_MS"
 ONNX_ENV = "LOOPML_SERVE_ONNX"
 """``0`` scores every model with its native estimator, never the compiled ONNX model."""
+MAX_BODY_ENV = "LOOPML_SERVE_MAX_BODY_BYTES"
+MAX_ROWS_ENV = "LOOPML_SERVE_MAX_ROWS"
 DEPLOYMENT_ENV = "LOOPML_SERVE_DEPLOYMENT"
 """A deployment spec: a YAML file path, or the spec as an inline JSON object."""
 
@@ -86,6 +89,25 @@ def _writer_options(on_full: str | None, queue_size: int | str | None) -> dict[s
     if queue_size:
         options["max_queue"] = int(queue_size)
     return options
+
+
+def _limits_from_env(env: Mapping[str, str]) -> Limits:
+    """Request limits of ``LOOPML_SERVE_MAX_BODY_BYTES`` / ``LOOPML_SERVE_MAX_ROWS`` (defaults
+    where unset)."""
+    default = Limits()
+    values: dict[str, int] = {}
+    for key, field in ((MAX_BODY_ENV, "max_body_bytes"), (MAX_ROWS_ENV, "max_rows")):
+        raw = env.get(key)
+        if not raw:
+            values[field] = getattr(default, field)
+            continue
+        try:
+            values[field] = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{key}={raw!r} must be a positive integer") from None
+        if values[field] < 1:
+            raise ConfigurationError(f"{key}={raw!r} must be a positive integer")
+    return Limits(**values)
 
 
 def _split_ref(model_ref: str) -> tuple[str, str]:
@@ -128,6 +150,7 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
         max_batch_wait_ms=float(env.get(BATCH_WAIT_ENV) or DEFAULT_MAX_BATCH_WAIT_MS),
         onnx=env.get(ONNX_ENV, "1") != "0",
         deployment=deployment,
+        limits=_limits_from_env(env),
     )
 
 
@@ -163,6 +186,7 @@ def run_server(
     max_batch_wait_ms: float = DEFAULT_MAX_BATCH_WAIT_MS,
     onnx: bool = True,
     deployment: DeploymentSpec | None = None,
+    limits: Limits | None = None,
 ) -> None:
     """Serve ``model_name@ref`` with uvicorn until interrupted (SIGINT/SIGTERM).
 
@@ -206,6 +230,9 @@ def run_server(
         Route to the spec's champion, canary and shadow aliases
         (:mod:`loopml.serving.routes`); ``model_name@ref`` must be the spec's
         ``model@champion``. Workers receive it as ``LOOPML_SERVE_DEPLOYMENT``.
+    limits : Limits, optional
+        Largest request body (bytes) and row count; larger requests get 413
+        (default 10 MiB and 10,000 rows).
 
     Raises
     ------
@@ -235,6 +262,9 @@ def run_server(
         os.environ[BATCH_SIZE_ENV] = str(max_batch_size)
         os.environ[BATCH_WAIT_ENV] = str(max_batch_wait_ms)
         os.environ[ONNX_ENV] = "1" if onnx else "0"
+        chosen = limits or Limits()
+        os.environ[MAX_BODY_ENV] = str(chosen.max_body_bytes)
+        os.environ[MAX_ROWS_ENV] = str(chosen.max_rows)
         if deployment is not None:
             os.environ[DEPLOYMENT_ENV] = json.dumps(deployment.to_dict())
         else:
@@ -269,6 +299,7 @@ def run_server(
             max_batch_wait_ms=max_batch_wait_ms,
             onnx=onnx,
             deployment=deployment,
+            limits=limits,
         )
         config = uvicorn.Config(
             factory,
