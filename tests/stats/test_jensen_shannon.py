@@ -20,6 +20,7 @@ def test_hand_computed_categorical_value() -> None:
     assert result.statistic == pytest.approx(0.557923, abs=1e-6)
     assert result.p_value is None
     assert result.drifted is True
+    assert (result.effect_size, result.effect_size_name) == (result.statistic, "jensen_shannon")
 
 
 def test_disjoint_and_identical_categories() -> None:

@@ -16,6 +16,7 @@ def test_known_arrays_match_hand_value_and_scipy() -> None:
     assert result.p_value == pytest.approx(55 / 63)
     assert result.threshold == 0.05
     assert result.drifted is False
+    assert (result.effect_size, result.effect_size_name) == (pytest.approx(0.4), "ks_d")
 
 
 def test_disjoint_samples_give_d_one_and_exact_p() -> None:
@@ -33,6 +34,7 @@ def test_shifted_normal_matches_scipy_and_drifts(rng: np.random.Generator) -> No
     assert result.statistic == pytest.approx(float(expected.statistic))
     assert result.p_value == pytest.approx(float(expected.pvalue))
     assert result.drifted is True
+    assert result.effect_size == result.statistic
 
 
 def test_nan_is_dropped() -> None:

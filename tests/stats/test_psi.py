@@ -28,6 +28,7 @@ def test_numeric_reference_median_bins() -> None:
     assert result.statistic == pytest.approx(_TWO_BINS)
     assert result.p_value is None
     assert result.drifted is True
+    assert (result.effect_size, result.effect_size_name) == (result.statistic, "psi")
 
 
 def test_smoothing_by_hand() -> None:

@@ -8,12 +8,28 @@ import pytest
 import loopml.stats
 from loopml.errors import MonitoringError
 from loopml.stats import DriftTestResult, category_counts
+from loopml.stats.result import drop_non_finite
 
 
 def test_result_is_frozen() -> None:
     result = DriftTestResult("ks", 0.1, 0.5, 0.05, False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.statistic = 1.0  # type: ignore[misc]
+
+
+def test_effect_size_fields_default_to_none() -> None:
+    result = DriftTestResult("ks", 0.1, 0.5, 0.05, False)
+    assert (result.effect_size, result.effect_size_name) == (None, None)
+    with_effect = DriftTestResult("ks", 0.1, 0.5, 0.05, False, 0.1, "ks_d")
+    assert with_effect.effect_size_name == "ks_d"
+    assert with_effect != result
+
+
+def test_drop_non_finite_keeps_finite_values_only() -> None:
+    kept = drop_non_finite([1.0, np.nan, np.inf, -np.inf, 2.0], method="t", role="current")
+    assert kept.tolist() == [1.0, 2.0]
+    with pytest.raises(MonitoringError, match="t: not enough data in the current sample"):
+        drop_non_finite([np.inf, np.nan], method="t", role="current")
 
 
 def test_category_counts_over_union_sorted() -> None:

@@ -15,6 +15,7 @@ def test_shift_by_half_in_reference_std_units() -> None:
     assert result.statistic == pytest.approx(0.5 / np.sqrt(2.0))
     assert result.p_value is None
     assert result.drifted is True
+    assert (result.effect_size, result.effect_size_name) == (result.statistic, "wasserstein_norm")
 
 
 def test_matches_scipy_divided_by_reference_std(rng: np.random.Generator) -> None:

@@ -26,6 +26,11 @@ def chi_square_test(
     finite statistic. With a single category overall the samples cannot
     differ: statistic 0, p-value 1. Drift is declared when ``p_value < threshold``.
 
+    The effect size is Cramér's V, ``sqrt(X² / (n * (min(2, k) - 1)))`` with
+    ``n`` the number of labels in both samples; for the 2 x k table here that
+    is ``sqrt(X² / n)``, in ``[0, 1]``: 0 for equal shares, 1 when no
+    category occurs in both samples. It is 0 with a single category.
+
     Parameters
     ----------
     reference, current : array-like of shape (n_samples,)
@@ -37,8 +42,9 @@ def chi_square_test(
     Returns
     -------
     DriftTestResult
-        ``method="chi_square"``, ``statistic`` = Pearson's X², ``p_value``
-        from the chi-square distribution with ``k - 1`` degrees of freedom.
+        ``method="chi_square"``, ``statistic`` = Pearson's X² (finite),
+        ``p_value`` from the chi-square distribution with ``k - 1`` degrees
+        of freedom, ``effect_size`` = Cramér's V (``"cramers_v"``).
 
     Raises
     ------
@@ -51,25 +57,30 @@ def chi_square_test(
        the probable in the case of a correlated system of variables is such
        that it can be reasonably supposed to have arisen from random
        sampling", Philosophical Magazine 50(302), 157–175, 1900.
-    .. [2] SciPy, ``scipy.stats.chi2_contingency``.
+    .. [2] H. Cramér, "Mathematical Methods of Statistics", Princeton
+       University Press, 1946, p. 282 (the coefficient V).
+    .. [3] SciPy, ``scipy.stats.chi2_contingency``.
 
     Examples
     --------
     >>> result = chi_square_test(["a"] * 10 + ["b"] * 20, ["a"] * 20 + ["b"] * 10)
-    >>> round(result.statistic, 4), round(result.p_value, 5)
-    (6.6667, 0.00982)
+    >>> round(result.statistic, 4), round(result.p_value, 5), round(result.effect_size, 4)
+    (6.6667, 0.00982, 0.3333)
     """
     _, ref_counts, cur_counts = category_counts(reference, current, method="chi_square")
     if ref_counts.size < 2:
-        statistic, p_value = 0.0, 1.0
+        statistic, p_value, cramers_v = 0.0, 1.0, 0.0
     else:
         table = np.vstack((ref_counts, cur_counts))
         outcome = stats.chi2_contingency(table, correction=False)
         statistic, p_value = float(outcome.statistic), float(outcome.pvalue)
+        cramers_v = min(1.0, float(np.sqrt(statistic / table.sum())))
     return DriftTestResult(
         method="chi_square",
         statistic=statistic,
         p_value=p_value,
         threshold=threshold,
         drifted=p_value < threshold,
+        effect_size=cramers_v,
+        effect_size_name="cramers_v",
     )

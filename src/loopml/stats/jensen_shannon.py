@@ -51,7 +51,8 @@ def jensen_shannon_distance(
     Returns
     -------
     DriftTestResult
-        ``method="jensen_shannon"``, ``statistic`` in ``[0, 1]``, ``p_value=None``.
+        ``method="jensen_shannon"``, ``statistic`` in ``[0, 1]``, ``p_value=None``;
+        ``effect_size`` = ``statistic`` (``"jensen_shannon"``).
 
     Raises
     ------
@@ -87,4 +88,6 @@ def jensen_shannon_distance(
         p_value=None,
         threshold=threshold,
         drifted=statistic >= threshold,
+        effect_size=statistic,
+        effect_size_name="jensen_shannon",
     )

@@ -31,7 +31,11 @@ def ks_test(
     Returns
     -------
     DriftTestResult
-        ``method="ks"``, ``statistic`` = ``D`` in ``[0, 1]``, ``p_value`` in ``[0, 1]``.
+        ``method="ks"``, ``statistic`` = ``D`` in ``[0, 1]``, ``p_value`` in
+        ``[0, 1]``. ``effect_size`` is ``D`` itself (``"ks_d"``): unlike the
+        p-value it estimates a property of the two distributions, not of the
+        sample sizes, and reads as "the largest difference, over all values
+        ``x``, between the shares of the two samples at or below ``x``".
 
     Raises
     ------
@@ -61,4 +65,6 @@ def ks_test(
         p_value=p_value,
         threshold=threshold,
         drifted=p_value < threshold,
+        effect_size=statistic,
+        effect_size_name="ks_d",
     )

@@ -94,7 +94,8 @@ def population_stability_index(
     Returns
     -------
     DriftTestResult
-        ``method="psi"``, ``statistic`` >= 0, ``p_value=None``.
+        ``method="psi"``, ``statistic`` >= 0, ``p_value=None``;
+        ``effect_size`` = ``statistic`` (``"psi"``).
 
     Raises
     ------
@@ -130,4 +131,6 @@ def population_stability_index(
         p_value=None,
         threshold=threshold,
         drifted=statistic >= threshold,
+        effect_size=statistic,
+        effect_size_name="psi",
     )

@@ -5,8 +5,9 @@ Each statistic in :mod:`loopml.stats` is a pure function of two samples, the
 *current* window (what it sees now). All of them return a
 :class:`DriftTestResult` and all of them clean their inputs the same way:
 
-- numeric samples: ``NaN`` is dropped; ``±inf`` is kept unless the statistic
-  says otherwise (see each function);
+- numeric samples: ``NaN`` is dropped (:func:`drop_nan`); ``±inf`` is kept
+  unless the statistic says otherwise (see each function; those that need
+  finite values use :func:`drop_non_finite`);
 - categorical samples: ``None`` and float ``NaN`` are dropped; every other
   hashable value is a category.
 
@@ -27,7 +28,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from loopml.errors import MonitoringError
 
-__all__ = ["DriftTestResult", "category_counts", "drop_missing_categories", "drop_nan"]
+__all__ = [
+    "DriftTestResult",
+    "category_counts",
+    "drop_missing_categories",
+    "drop_nan",
+    "drop_non_finite",
+]
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,9 @@ class DriftTestResult:
     Attributes
     ----------
     method : str
-        Test name: ``"ks"``, ``"chi_square"``, ``"wasserstein"``,
-        ``"jensen_shannon"`` or ``"psi"``.
+        Test name: ``"ks"``, ``"chi_square"``, ``"two_proportion_z"``,
+        ``"anderson_darling"``, ``"wasserstein"``, ``"jensen_shannon"``,
+        ``"hellinger"`` or ``"psi"``.
     statistic : float
         The test statistic or distance (always finite).
     p_value : float or None
@@ -49,6 +57,14 @@ class DriftTestResult:
         ``statistic >= threshold``).
     drifted : bool
         Whether the test declares drift.
+    effect_size : float or None, default None
+        How large the difference is, on a scale that does not grow with the
+        sample sizes (a p-value alone does: with enough rows any difference
+        is "significant"). Every hypothesis test fills it (``"ks_d"``,
+        ``"cramers_v"``, ``"cohens_h"``, ``"wasserstein_norm"``); distances
+        repeat their statistic. Always finite and >= 0 when set.
+    effect_size_name : str or None, default None
+        What ``effect_size`` measures; ``None`` exactly when ``effect_size`` is.
     """
 
     method: str
@@ -56,6 +72,8 @@ class DriftTestResult:
     p_value: float | None
     threshold: float
     drifted: bool
+    effect_size: float | None = None
+    effect_size_name: str | None = None
 
 
 def drop_nan(values: ArrayLike, *, method: str, role: str) -> NDArray[np.float64]:
@@ -92,6 +110,38 @@ def drop_nan(values: ArrayLike, *, method: str, role: str) -> NDArray[np.float64
             f"{method}: not enough data in the {role} sample (0 values after dropping NaN)"
         )
     return kept
+
+
+def drop_non_finite(values: ArrayLike, *, method: str, role: str) -> NDArray[np.float64]:
+    """Return ``values`` as a 1-D float array without ``NaN`` and ``±inf``.
+
+    For statistics measured in the unit of the column (a distance, a
+    standard deviation), which are infinite or undefined as soon as one
+    value is infinite.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples,)
+        Numeric sample; ``NaN`` marks a missing value.
+    method, role : str
+        Used in the error message.
+
+    Returns
+    -------
+    ndarray of shape (n_kept,)
+        The finite values, ``float64``.
+
+    Raises
+    ------
+    MonitoringError
+        As :func:`drop_nan`, and if no finite value is left ("not enough
+        data ... (0 finite values)").
+    """
+    kept = drop_nan(values, method=method, role=role)
+    finite = kept[np.isfinite(kept)]
+    if finite.size == 0:
+        raise MonitoringError(f"{method}: not enough data in the {role} sample (0 finite values)")
+    return finite
 
 
 def _is_missing(value: object) -> bool:

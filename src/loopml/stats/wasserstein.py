@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from loopml.errors import MonitoringError
-from loopml.stats.result import DriftTestResult, drop_nan
+from loopml.stats.result import DriftTestResult, drop_non_finite
 
-__all__ = ["wasserstein_distance_norm"]
+__all__ = ["normalised_w1", "wasserstein_distance_norm"]
 
 
-def _finite(values: ArrayLike, *, role: str) -> np.ndarray:
-    kept = drop_nan(values, method="wasserstein", role=role)
-    finite = kept[np.isfinite(kept)]
-    if finite.size == 0:
-        raise MonitoringError(
-            f"wasserstein: not enough data in the {role} sample (0 finite values)"
-        )
-    return finite
+def normalised_w1(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
+    """``W1(reference, current)`` divided by the reference standard deviation.
+
+    Falls back to the pooled standard deviation when the reference is
+    constant, and returns 0 when both samples are the same constant (see
+    :func:`wasserstein_distance_norm`). Also the effect size of
+    :func:`loopml.stats.anderson_darling_test`.
+
+    Parameters
+    ----------
+    reference, current : ndarray of shape (n_samples,)
+        Finite values, at least one each (see
+        :func:`loopml.stats.result.drop_non_finite`).
+
+    Returns
+    -------
+    float
+        The normalised distance, finite and >= 0.
+
+    Examples
+    --------
+    >>> normalised_w1(np.array([0.0, 2.0]), np.array([1.0, 3.0]))
+    1.0
+    """
+    distance = float(stats.wasserstein_distance(reference, current))
+    scale = float(np.std(reference))
+    if scale == 0.0:
+        scale = float(np.std(np.concatenate((reference, current))))
+    return 0.0 if scale == 0.0 else distance / scale
 
 
 def wasserstein_distance_norm(
@@ -51,7 +71,8 @@ def wasserstein_distance_norm(
     Returns
     -------
     DriftTestResult
-        ``method="wasserstein"``, ``statistic`` >= 0, ``p_value=None``.
+        ``method="wasserstein"``, ``statistic`` >= 0, ``p_value=None``;
+        ``effect_size`` = ``statistic`` (``"wasserstein_norm"``).
 
     Raises
     ------
@@ -72,17 +93,15 @@ def wasserstein_distance_norm(
     >>> result.statistic, result.drifted
     (1.0, True)
     """
-    ref = _finite(reference, role="reference")
-    cur = _finite(current, role="current")
-    distance = float(stats.wasserstein_distance(ref, cur))
-    scale = float(np.std(ref))
-    if scale == 0.0:
-        scale = float(np.std(np.concatenate((ref, cur))))
-    statistic = 0.0 if scale == 0.0 else distance / scale
+    ref = drop_non_finite(reference, method="wasserstein", role="reference")
+    cur = drop_non_finite(current, method="wasserstein", role="current")
+    statistic = normalised_w1(ref, cur)
     return DriftTestResult(
         method="wasserstein",
         statistic=statistic,
         p_value=None,
         threshold=threshold,
         drifted=statistic >= threshold,
+        effect_size=statistic,
+        effect_size_name="wasserstein_norm",
     )
