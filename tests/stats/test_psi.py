@@ -7,6 +7,8 @@ import pytest
 
 from loopml.errors import MonitoringError
 from loopml.stats import population_stability_index, psi_from_counts
+from loopml.stats.binning import bin_counts, quantile_edges
+from loopml.stats.psi import smoothed_shares
 
 # two bins, reference shares (0.5, 0.5), current shares (0.2, 0.8):
 # PSI = (0.2 - 0.5) ln(0.2 / 0.5) + (0.8 - 0.5) ln(0.8 / 0.5)
@@ -38,6 +40,49 @@ def test_smoothing_by_hand() -> None:
     assert expected == pytest.approx(0.397037, abs=1e-6)
     result = psi_from_counts(np.array([50, 50]), np.array([20, 80]), smoothing=0.01)
     assert result == pytest.approx(expected)
+
+
+def _same_order(counts: np.ndarray, shares: np.ndarray) -> bool:
+    """Whether every pair of bins compares the same way by count and by share."""
+    by_count = np.sign(counts[:, None] - counts[None, :])
+    by_share = np.sign(shares[:, None] - shares[None, :])
+    return bool(np.array_equal(by_count, by_share))
+
+
+def test_smoothing_preserves_the_order_of_bin_masses_with_empty_bins() -> None:
+    # current on the reference deciles of 0..999: three empty bins, ties, a 1-value bin
+    edges = quantile_edges(np.arange(1000.0), n_bins=10)
+    per_bin = [0, 0, 1, 5, 5, 20, 0, 300, 669, 0]
+    cur = np.concatenate([np.full(n, 100.0 * i + 50.0) for i, n in enumerate(per_bin)])
+    counts = bin_counts(cur, edges)
+    assert counts.tolist() == per_bin
+    for a in (1e-4, 0.01, 0.5):
+        shares = smoothed_shares(counts, smoothing=a)
+        assert shares.sum() == pytest.approx(1.0)
+        assert np.all(shares > 0)
+        assert _same_order(counts, shares)
+        # empty bins share the smallest mass a / (1 + k a), below the 1-value bin
+        assert shares[0] == shares[1] == shares[6] == pytest.approx(a / (1 + 10 * a))
+        assert shares[0] < shares[2]
+
+
+def test_one_in_a_million_bin_stays_above_an_empty_bin() -> None:
+    counts = np.array([0, 1, 999_999])
+    shares = smoothed_shares(counts, smoothing=1e-4)
+    assert shares[0] < shares[1] < shares[2]
+    assert shares[1] - shares[0] == pytest.approx(1e-6 / (1 + 3e-4))
+    # flooring only the empty bin at 1e-4 (no shift of the others) would invert the first two
+    floored = np.where(counts == 0, 1e-4, counts / counts.sum())
+    assert not _same_order(counts, floored)
+
+
+def test_smoothing_preserves_order_on_random_counts(rng: np.random.Generator) -> None:
+    # counts from 0 to 3e6, so some non-empty bins hold a share far below the smoothing
+    for _ in range(200):
+        counts = rng.integers(0, 4, size=8) * 10 ** rng.integers(0, 7, size=8)
+        if counts.sum() == 0:
+            continue
+        assert _same_order(counts, smoothed_shares(counts, smoothing=1e-4))
 
 
 def test_equal_shares_of_different_sizes_are_exactly_zero() -> None:

@@ -10,7 +10,43 @@ from numpy.typing import ArrayLike, NDArray
 from loopml.stats.binning import bin_counts, quantile_edges
 from loopml.stats.result import DriftTestResult, category_counts, drop_nan
 
-__all__ = ["population_stability_index", "psi_from_counts"]
+__all__ = ["population_stability_index", "psi_from_counts", "smoothed_shares"]
+
+
+def smoothed_shares(
+    counts: NDArray[np.integer] | NDArray[np.floating], *, smoothing: float
+) -> NDArray[np.float64]:
+    """Bin shares with additive smoothing: ``(c_i / n + a) / (1 + k a)``.
+
+    Each share is moved by the same increasing affine map ``s -> (s + a) /
+    (1 + k a)``, so the smoothed shares still sum to 1, every bin (empty ones
+    included) gets a positive share when ``a > 0``, and **the order of the
+    bin masses never changes**: a bin with more counts keeps a strictly
+    larger share, equal counts keep equal shares, and an empty bin stays
+    below every non-empty one, however small. (Replacing only the zero
+    shares by a floor, a common shortcut, would lift an empty bin above a
+    bin holding 1 value in a million when the floor is ``1e-4``.)
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_bins,)
+        Non-negative counts, not all zero.
+    smoothing : float
+        The share ``a >= 0`` added to every bin before renormalising.
+
+    Returns
+    -------
+    ndarray of shape (n_bins,)
+        Positive shares (non-negative when ``a = 0``) summing to 1.
+
+    Examples
+    --------
+    >>> smoothed_shares(np.array([0, 1, 3]), smoothing=0.25).tolist()
+    [0.14285714285714285, 0.2857142857142857, 0.5714285714285714]
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    shares: NDArray[np.float64] = (c / c.sum() + smoothing) / (1.0 + c.size * smoothing)
+    return shares
 
 
 def psi_from_counts(
@@ -23,36 +59,38 @@ def psi_from_counts(
 
     ``PSI = sum_i (q_i - p_i) * ln(q_i / p_i)`` with smoothed shares
     ``p_i = (r_i / n_r + a) / (1 + k a)`` and ``q_i = (c_i / n_c + a) / (1 + k a)``,
-    where ``a`` is ``smoothing`` and ``k`` the number of bins. This additive
-    smoothing acts on the *shares*, not the counts, so two samples with equal
-    shares keep an index of exactly 0 whatever their sizes, while an empty
-    bin no longer makes the index infinite (with the default ``a = 1e-4`` an
-    empty bin that holds share ``s`` on the other side adds about
-    ``s * ln(s / 1e-4)``). With ``a = 0`` this is the textbook formula, which
-    is infinite on a bin empty on one side only.
+    where ``a`` is ``smoothing`` and ``k`` the number of bins (see
+    :func:`smoothed_shares`). This additive smoothing acts on the *shares*,
+    not the counts, so two samples with equal shares keep an index of
+    exactly 0 whatever their sizes, while an empty bin no longer makes the
+    index infinite (with the default ``a = 1e-4`` an empty bin that holds
+    share ``s`` on the other side adds about ``s * ln(s / 1e-4)``). Because
+    the same increasing affine map is applied to every share, smoothing
+    never inverts the order of the bin masses within a sample: an empty
+    bin stays the lightest, a heavier bin stays heavier. With ``a = 0`` this
+    is the textbook formula, which is infinite on a bin empty on one side
+    only.
 
     Parameters
     ----------
     reference_counts, current_counts : ndarray of shape (n_bins,)
         Non-negative counts.
     smoothing : float, default 1e-4
-        Share added to every bin of both samples before renormalising.
+        Share ``a >= 0`` added to every bin of both samples before renormalising.
 
     Returns
     -------
     float
-        The index, >= 0.
+        The index, >= 0 (``inf`` only when ``smoothing=0`` and a bin is
+        empty on one side only).
 
     Examples
     --------
     >>> round(psi_from_counts(np.array([50, 50]), np.array([20, 80]), smoothing=0.0), 5)
     0.41589
     """
-    r = np.asarray(reference_counts, dtype=np.float64)
-    c = np.asarray(current_counts, dtype=np.float64)
-    k = r.size
-    p = (r / r.sum() + smoothing) / (1.0 + k * smoothing)
-    q = (c / c.sum() + smoothing) / (1.0 + k * smoothing)
+    p = smoothed_shares(reference_counts, smoothing=smoothing)
+    q = smoothed_shares(current_counts, smoothing=smoothing)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p == q, 0.0, (q - p) * np.log(q / p))
     return float(np.sum(terms))
@@ -73,7 +111,10 @@ def population_stability_index(
     bins, see :func:`loopml.stats.binning.quantile_edges`; the outer bins are
     open so values beyond the reference range still count); categorical
     samples are counted over the union of categories. The index is computed
-    by :func:`psi_from_counts` with additive smoothing of the bin shares. Rule of thumb (Siddiqi 2006): below 0.1 no significant
+    by :func:`psi_from_counts` with additive smoothing of the bin shares
+    (documented there and in :func:`smoothed_shares`): it keeps the index
+    finite when a bin is empty on one side and never inverts the order of
+    the bin masses. Rule of thumb (Siddiqi 2006): below 0.1 no significant
     change, 0.1–0.25 moderate, above 0.25 major. The default cut-off 0.2 sits
     in the moderate band. Drift is declared when ``statistic >= threshold``.
 
@@ -89,7 +130,7 @@ def population_stability_index(
     n_bins : int, default 10
         Number of quantile bins for numeric samples (ties may merge bins).
     smoothing : float, default 1e-4
-        Additive smoothing of the bin shares (see :func:`psi_from_counts`).
+        Additive smoothing ``a >= 0`` of the bin shares (see :func:`smoothed_shares`).
 
     Returns
     -------
