@@ -11,6 +11,7 @@ import loopml.store
 
 def test_exported_names() -> None:
     assert sorted(loopml.store.__all__) == [
+        "AlertStore",
         "ArtifactStore",
         "AuditStore",
         "CacheStore",

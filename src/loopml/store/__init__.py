@@ -12,7 +12,8 @@ Table of contents
 Protocols (:mod:`loopml.store.base`)
     :class:`ExperimentStore`, :class:`RunStore`, :class:`RegistryStore`,
     :class:`AuditStore`, :class:`LineageStore`, :class:`CacheStore`,
-    :class:`TokenStore`, :class:`MetadataStore`.
+    :class:`TokenStore`, :class:`AlertStore`, :class:`MetadataStore`;
+    :class:`~loopml.store.alert_events.AlertEvent` is what :class:`AlertStore` returns.
 
 The prediction log lives in :mod:`loopml.store.predictions` and is imported
 from there, so that ``import loopml.store`` stays light.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from loopml.store.artifacts import ArtifactStore
 from loopml.store.base import (
+    AlertStore,
     AuditStore,
     CacheStore,
     ExperimentStore,
@@ -34,6 +36,7 @@ from loopml.store.base import (
 from loopml.store.memory import MemoryStore
 
 __all__ = [
+    "AlertStore",
     "ArtifactStore",
     "AuditStore",
     "CacheStore",

@@ -12,7 +12,7 @@ Errors: :class:`loopml.errors.NotFoundError` for a missing name or id,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,8 +29,10 @@ from loopml.entities import (
     Run,
     RunStatus,
 )
+from loopml.store.alert_events import AlertEvent
 
 __all__ = [
+    "AlertStore",
     "AuditStore",
     "CacheStore",
     "ExperimentStore",
@@ -208,6 +210,45 @@ class TokenStore(Protocol):
         ...
 
 
+class AlertStore(Protocol):
+    """History of fired monitoring alerts: the cooldown's memory across processes.
+
+    Statuses are described in :mod:`loopml.store.alert_events`. Value and
+    threshold must be finite (:class:`~loopml.errors.StoreError` otherwise).
+    """
+
+    def claim_alert(
+        self,
+        *,
+        model: str,
+        rule: str,
+        fired_at: datetime,
+        cooldown_seconds: float,
+        value: float,
+        threshold: float,
+        severity: str,
+        payload: dict[str, Any],
+    ) -> AlertEvent | None:
+        """Atomically: unless ``(model, rule)`` has an event that is not ``failed`` and
+        fired after ``fired_at - cooldown_seconds``, store a ``pending`` event and
+        return it; else return ``None`` (suppressed by the cooldown). Concurrent
+        claims in different processes: exactly one wins. ``cooldown_seconds <= 0``
+        always claims."""
+        ...
+    def finish_alert(
+        self, event_id: int, *, delivered: Sequence[str], failed: Mapping[str, str]
+    ) -> AlertEvent:
+        """Record which channels received the event and which failed (channel ->
+        error). Raises NotFoundError for an unknown id, ConflictError if the event
+        was already finished."""
+        ...
+    def list_alert_events(
+        self, *, model: str | None = None, rule: str | None = None, limit: int = 100
+    ) -> list[AlertEvent]:
+        """Most recently fired first (ties: newest id first)."""
+        ...
+
+
 class MetadataStore(
     ExperimentStore,
     RunStore,
@@ -216,6 +257,7 @@ class MetadataStore(
     LineageStore,
     CacheStore,
     TokenStore,
+    AlertStore,
     Protocol,
 ):
     """Everything the metadata store offers; one object per connection."""

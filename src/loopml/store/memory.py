@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loopml.entities import (
@@ -30,6 +30,12 @@ from loopml.entities import (
     RunStatus,
 )
 from loopml.errors import AlreadyExistsError, ConflictError, NotFoundError
+from loopml.store.alert_events import (
+    COOLING_STATUSES,
+    AlertEvent,
+    check_alert_values,
+    delivery_status,
+)
 from loopml.store.audit_chain import (
     GENESIS_HASH,
     alias_target,
@@ -86,6 +92,7 @@ class MemoryStore:
         self._edges: dict[tuple[str, str, str], LineageEdge] = {}
         self._cache: dict[str, dict[str, Any]] = {}
         self._tokens: dict[str, ApiToken] = {}
+        self._alerts: dict[int, AlertEvent] = {}
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str) -> Experiment:
@@ -470,6 +477,80 @@ class MemoryStore:
                 reason=reason,
             )
             return revoked
+
+    # --------------------------------------------------------------------- alerts
+    def claim_alert(
+        self,
+        *,
+        model: str,
+        rule: str,
+        fired_at: datetime,
+        cooldown_seconds: float,
+        value: float,
+        threshold: float,
+        severity: str,
+        payload: dict[str, Any],
+    ) -> AlertEvent | None:
+        check_alert_values(model, rule, value, threshold)
+        fired_at = _utc(fired_at)
+        with self._lock:
+            if cooldown_seconds > 0:
+                since = fired_at - timedelta(seconds=cooldown_seconds)
+                if any(
+                    e.model == model
+                    and e.rule == rule
+                    and e.fired_at > since
+                    and e.status in COOLING_STATUSES
+                    for e in self._alerts.values()
+                ):
+                    return None
+            event = AlertEvent(
+                id=len(self._alerts) + 1,
+                model=model,
+                rule=rule,
+                fired_at=fired_at,
+                value=float(value),
+                threshold=float(threshold),
+                severity=severity,
+                payload=copy.deepcopy(payload),
+            )
+            self._alerts[event.id] = event
+            return copy.deepcopy(event)
+
+    def finish_alert(
+        self, event_id: int, *, delivered: Sequence[str], failed: Mapping[str, str]
+    ) -> AlertEvent:
+        status = delivery_status(delivered, failed)
+        with self._lock:
+            event = self._alerts.get(int(event_id))
+            if event is None:
+                raise NotFoundError(f"alert event {event_id} not found")
+            if event.finished_at is not None:
+                raise ConflictError(
+                    f"alert event {event_id} ({event.rule!r} of model {event.model!r}) "
+                    f"is already finished as {event.status}"
+                )
+            finished = replace(
+                event,
+                status=status,
+                delivered=tuple(delivered),
+                failed={str(k): str(v) for k, v in failed.items()},
+                finished_at=_now(),
+            )
+            self._alerts[event.id] = finished
+            return copy.deepcopy(finished)
+
+    def list_alert_events(
+        self, *, model: str | None = None, rule: str | None = None, limit: int = 100
+    ) -> list[AlertEvent]:
+        with self._lock:
+            chosen = [
+                e
+                for e in self._alerts.values()
+                if (model is None or e.model == model) and (rule is None or e.rule == rule)
+            ]
+            chosen.sort(key=lambda e: (e.fired_at, e.id), reverse=True)
+            return copy.deepcopy(chosen[: max(limit, 0)])
 
     # ---------------------------------------------------------------------- audit
     def _append(

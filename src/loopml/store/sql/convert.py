@@ -17,7 +17,9 @@ from loopml.entities import (
     Run,
     RunStatus,
 )
+from loopml.store.alert_events import AlertEvent
 from loopml.store.sql.rows import (
+    AlertEventRow,
     AliasRow,
     ApiTokenRow,
     AuditEventRow,
@@ -30,6 +32,7 @@ from loopml.store.sql.rows import (
 )
 
 __all__ = [
+    "to_alert_event",
     "to_alias",
     "to_edge",
     "to_event",
@@ -135,4 +138,21 @@ def to_token(row: ApiTokenRow) -> ApiToken:
         created_at=row.created_at,
         created_by=row.created_by,
         revoked_at=row.revoked_at,
+    )
+
+
+def to_alert_event(row: AlertEventRow) -> AlertEvent:
+    return AlertEvent(
+        id=row.id,
+        model=row.model,
+        rule=row.rule,
+        fired_at=row.fired_at,
+        value=row.value,
+        threshold=row.threshold,
+        severity=row.severity,
+        status=row.status,
+        delivered=tuple(str(c) for c in row.delivered),
+        failed={str(k): str(v) for k, v in row.failed.items()},
+        payload=dict(row.payload),
+        finished_at=row.finished_at,
     )

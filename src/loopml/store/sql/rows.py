@@ -34,6 +34,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AlertEventRow",
     "AliasHistoryRow",
     "AliasRow",
     "ApiTokenRow",
@@ -259,3 +260,25 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(Text)
     revoked_at: Mapped[datetime | None]
+
+
+class AlertEventRow(Base):
+    """One firing of a monitoring alert rule; see :mod:`loopml.store.alert_events`.
+
+    The index serves the cooldown check (newest event of a model and rule).
+    """
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index(None, "model", "rule", "fired_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(Text)
+    fired_at: Mapped[datetime]
+    value: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    delivered: Mapped[list[str]] = mapped_column(JSON)
+    failed: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]]
+    finished_at: Mapped[datetime | None]
