@@ -225,9 +225,7 @@ def _error_stream(
         truth = pd.Series(np.asarray(y_true, dtype=object).ravel())
         pred = pd.Series(np.asarray(y_pred, dtype=object).ravel())
         if truth.size != pred.size:
-            raise MonitoringError(
-                f"concept drift: {truth.size} labels but {pred.size} predictions"
-            )
+            raise MonitoringError(f"concept drift: {truth.size} labels but {pred.size} predictions")
         missing = (truth.isna() | pred.isna()).to_numpy()
         stream = np.full(truth.size, np.nan)
         stream[~missing] = [
@@ -325,9 +323,7 @@ def detect_concept_drift(
                 f"concept drift: {stream.size} errors but {stamps.size} timestamps"
             )
         if stamps.isna().any():
-            raise MonitoringError(
-                f"concept drift: {int(stamps.isna().sum())} missing timestamp(s)"
-            )
+            raise MonitoringError(f"concept drift: {int(stamps.isna().sum())} missing timestamp(s)")
         rows = np.argsort(stamps.to_numpy(), kind="stable")
     rows = rows[~missing[rows]]
     values = stream[rows]

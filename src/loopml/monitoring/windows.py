@@ -198,9 +198,7 @@ def _latest_labels(
     if not np.isin(labels, (0.0, 1.0)).all():
         bad = np.unique(labels[~np.isin(labels, (0.0, 1.0))])[:5].tolist()
         raise MonitoringError(f"feedback column 'label' must be 0 or 1, got {bad}")
-    latest = frame.sort_values("arrived", kind="stable").drop_duplicates(
-        "request_id", keep="last"
-    )
+    latest = frame.sort_values("arrived", kind="stable").drop_duplicates("request_id", keep="last")
     counts = {
         "n_missing_label": int(missing.sum()),
         "n_after_as_of": n_after,
