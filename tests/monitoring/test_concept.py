@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.typing import NDArray
 from river.drift import ADWIN
 
 from loopml.errors import MonitoringError
@@ -17,10 +18,13 @@ from loopml.monitoring.concept import (
 CHANGE = 3000
 
 
-def _jump(seed: int, before: float = 0.1, after: float = 0.3) -> np.ndarray:
+def _jump(seed: int, before: float = 0.1, after: float = 0.3) -> NDArray[np.float64]:
     """An error stream whose rate jumps from ``before`` to ``after`` at row CHANGE."""
     rng = np.random.default_rng(seed)
-    return np.r_[rng.random(CHANGE) < before, rng.random(CHANGE) < after].astype(float)
+    stream: NDArray[np.float64] = np.r_[
+        rng.random(CHANGE) < before, rng.random(CHANGE) < after
+    ].astype(np.float64)
+    return stream
 
 
 def _positions(result: ConceptDriftResult, detector: str) -> list[int]:
@@ -75,10 +79,10 @@ def test_river_defaults_for_ddm_false_alarm_more() -> None:
 
 def test_positions_are_those_river_reports_each_once() -> None:
     stream = _jump(0)
-    reference = ADWIN()
+    reference = ADWIN()  # type: ignore[no-untyped-call]
     expected = []
     for i, x in enumerate(stream):
-        reference.update(x)
+        reference.update(x)  # type: ignore[no-untyped-call]
         if reference.drift_detected:
             expected.append(i)
     positions = _positions(detect_concept_drift(stream, detectors=["adwin"]), "adwin")
