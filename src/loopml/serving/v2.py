@@ -39,7 +39,8 @@ from loopml.schema.types import LogicalType
 from loopml.schema.violation import Violation, ViolationKind
 from loopml.serving.auth import PREDICT
 from loopml.serving.batcher import Batcher
-from loopml.serving.inference import Prediction, Predictor, request_ids_for
+from loopml.serving.inference import Prediction, Predictor
+from loopml.serving.records import request_ids_for
 from loopml.serving.routes import Route, Routes
 from loopml.serving.wire import (
     FieldViolation,
