@@ -18,7 +18,7 @@ from loopml.errors import (
     ServingError,
 )
 from loopml.serving import StrictJSONResponse, status_for
-from loopml.serving.inference import check_records, request_ids_for
+from loopml.serving.records import check_records, request_ids_for
 from loopml.serving.v2 import datatype_of, tensors_to_records
 from loopml.serving.wire import InferTensor, parse_feedback, parse_infer, parse_predict, to_jsonable
 

@@ -58,10 +58,11 @@ from loopml.serving.admin import admin_router
 from loopml.serving.auth import FEEDBACK, PREDICT, install_auth
 from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS, Batcher
 from loopml.serving.errors import install_error_handlers
-from loopml.serving.inference import Predictor, decode_records, encode_json, request_ids_for
+from loopml.serving.inference import Predictor
 from loopml.serving.limits import Limits, LimitsMiddleware
 from loopml.serving.metrics import MetricsMiddleware, create_metrics
 from loopml.serving.model_holder import ModelHolder
+from loopml.serving.records import decode_records, encode_json, request_ids_for
 from loopml.serving.routes import Route, Routes
 from loopml.serving.v2 import v2_router
 from loopml.serving.wire import (

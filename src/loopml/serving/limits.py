@@ -4,7 +4,8 @@
 that takes a body (``POST``, ``PUT``, ``PATCH``):
 
 - a ``Content-Type`` other than ``application/json`` answers **415** listing
-  the accepted media types; a ``charset`` parameter is accepted when it says
+  the accepted media types (``application/octet-stream`` too for a v2 body
+  in the binary tensor format, which carries ``Inference-Header-Content-Length``); a ``charset`` parameter is accepted when it says
   UTF-8 (the only encoding JSON allows, RFC 8259); a request without a
   ``Content-Type`` is read as JSON;
 - a body larger than :attr:`Limits.max_body_bytes` answers **413**: at once
@@ -35,6 +36,9 @@ __all__ = ["ACCEPTED_MEDIA_TYPES", "Limits", "LimitsMiddleware", "count_rows"]
 
 ACCEPTED_MEDIA_TYPES = ("application/json",)
 """Media types a request body may have."""
+BINARY_MEDIA_TYPE = "application/octet-stream"
+"""Also accepted for a body with the binary tensor extension's ``Inference-Header-Content-Length``."""
+_HEADER_LENGTH = "inference-header-content-length"
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _UTF8 = frozenset({"utf-8", "utf8"})
@@ -56,8 +60,11 @@ class Limits:
     max_rows: int = 10_000
 
 
-def count_rows(body: bytes) -> int | None:
+def count_rows(body: bytes, header_length: str | None = None) -> int | None:
     """Rows in a ``/predict``, ``/feedback`` or v2 infer body; ``None`` if it is not JSON.
+
+    With ``header_length`` (a binary v2 body, ``Inference-Header-Content-Length``)
+    only that many leading bytes, the JSON header, are read.
 
     Examples
     --------
@@ -66,6 +73,10 @@ def count_rows(body: bytes) -> int | None:
     >>> count_rows(b'{"inputs": [{"name": "x", "shape": [3], "datatype": "INT64", "data": [1, 2, 3]}]}')
     3
     """
+    if header_length is not None:
+        if not header_length.isdigit():
+            return None
+        body = body[: int(header_length)]
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -100,10 +111,16 @@ def _too_large(name: str, value: int, error: str) -> StrictJSONResponse:
     return _refusal(413, error, "PayloadTooLarge", limit={"name": name, "value": value})
 
 
-def _media_type_refusal(content_type: str) -> StrictJSONResponse | None:
-    """A 415 response if ``content_type`` is not JSON in UTF-8, else ``None``."""
+def _media_type_refusal(content_type: str, binary: bool = False) -> StrictJSONResponse | None:
+    """A 415 response if ``content_type`` is not JSON in UTF-8, else ``None``.
+
+    ``binary``: the body uses the binary tensor extension (it carries
+    ``Inference-Header-Content-Length``), which may also say ``application/octet-stream``.
+    """
     main, *params = content_type.split(";")
     accepted = ", ".join(ACCEPTED_MEDIA_TYPES)
+    if binary and main.strip().lower() == BINARY_MEDIA_TYPE:
+        return None
     if main.strip().lower() not in ACCEPTED_MEDIA_TYPES:
         return _refusal(
             415,
@@ -150,22 +167,28 @@ class LimitsMiddleware:
             return
         headers = Headers(scope=scope)
         content_type = headers.get("content-type")
-        refusal = None if content_type is None else _media_type_refusal(content_type)
+        binary = headers.get(_HEADER_LENGTH)
+        refusal = (
+            None if content_type is None else _media_type_refusal(content_type, binary is not None)
+        )
         max_bytes = self.limits.max_body_bytes
         if refusal is None and headers.get("content-length", "").isdigit():
             length = int(headers["content-length"])
             if length > max_bytes:
                 refusal = _too_large(
-                    "max_body_bytes", max_bytes,
+                    "max_body_bytes",
+                    max_bytes,
                     f"request body of {length:,} bytes exceeds the limit of "
                     f"{max_bytes:,} bytes (max_body_bytes)",
                 )
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        await self._guarded(scope, receive, send)
+        await self._guarded(scope, receive, send, binary)
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, header_length: str | None
+    ) -> None:
         max_bytes, max_rows = self.limits.max_body_bytes, self.limits.max_rows
         chunks: list[bytes] = []
         received = 0
@@ -181,7 +204,8 @@ class LimitsMiddleware:
             received += len(body)
             if received > max_bytes:
                 refused = _too_large(
-                    "max_body_bytes", max_bytes,
+                    "max_body_bytes",
+                    max_bytes,
                     f"request body exceeds the limit of {max_bytes:,} bytes (max_body_bytes)",
                 )
                 raise _Refused
@@ -189,10 +213,11 @@ class LimitsMiddleware:
             if not message.get("more_body", False):
                 whole, chunks = chunks, []
                 if received > 2 * max_rows:
-                    rows = count_rows(b"".join(whole))
+                    rows = count_rows(b"".join(whole), header_length)
                     if rows is not None and rows > max_rows:
                         refused = _too_large(
-                            "max_rows", max_rows,
+                            "max_rows",
+                            max_rows,
                             f"request holds {rows:,} rows; the limit is {max_rows:,} rows "
                             "(max_rows)",
                         )

@@ -24,6 +24,9 @@ string, datetime                 ``BYTES``
 A single ``[n, k]`` tensor holding whole rows may be ``BYTES`` (mixed values)
 or any datatype every column accepts. Anything else is a 422 naming the input
 and the datatypes it accepts.
+
+Tensors may also travel as raw bytes, both ways, with Triton's binary tensor
+data extension (the default of ``tritonclient``; :mod:`loopml.serving.v2_binary`).
 """
 
 from __future__ import annotations
@@ -32,15 +35,17 @@ from typing import Any
 
 import anyio.to_thread
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from loopml.errors import DataError, NotFoundError, SchemaViolationError
 from loopml.schema.types import LogicalType
 from loopml.schema.violation import Violation, ViolationKind
 from loopml.serving.auth import PREDICT
 from loopml.serving.batcher import Batcher
-from loopml.serving.inference import Prediction, Predictor, request_ids_for
+from loopml.serving.inference import Prediction, Predictor
+from loopml.serving.records import request_ids_for
 from loopml.serving.routes import Route, Routes
+from loopml.serving.v2_binary import HEADER_LENGTH, decode_binary_request, encode_binary_response
 from loopml.serving.wire import (
     FieldViolation,
     InferOutput,
@@ -50,6 +55,8 @@ from loopml.serving.wire import (
     StrictJSONResponse,
     parse_infer,
     printable,
+    to_jsonable,
+    validate,
 )
 
 __all__ = [
@@ -279,7 +286,7 @@ def v2_router(
 
     @router.get("")
     async def server_metadata() -> dict[str, Any]:
-        return {"name": "loopml", "version": "0.1.0", "extensions": []}
+        return {"name": "loopml", "version": "0.1.0", "extensions": ["binary_tensor_data"]}
 
     @router.get("/models/{name}")
     async def model_metadata(name: str) -> StrictJSONResponse:
@@ -330,9 +337,14 @@ def v2_router(
             {"name": name, "ready": loaded}, status_code=200 if loaded else 503
         )
 
-    async def run_infer(name: str, request: Request, version: str | None) -> StrictJSONResponse:
+    async def run_infer(name: str, request: Request, version: str | None) -> Response:
         check_name(name)
-        body: InferRequest = parse_infer(await request.body())
+        raw = await request.body()
+        header_length = request.headers.get(HEADER_LENGTH)
+        if header_length is None:
+            body: InferRequest = parse_infer(raw)
+        else:
+            body = validate(decode_binary_request(raw, header_length), InferRequest)
         served = holder.require()
         chosen: Route | None = None
         if routes is not None and version is not None:
@@ -361,14 +373,20 @@ def v2_router(
             outputs=_outputs(result, body.outputs),
         )
         headers = {"X-Model-Version": str(result.version), "X-Model-Route": route_name}
-        return StrictJSONResponse(response, headers=headers)
+        answer = to_jsonable(response)
+        binary = encode_binary_response(answer, body.outputs, body.parameters)
+        if binary is None:
+            return StrictJSONResponse(answer, headers=headers)
+        header = StrictJSONResponse(None).render(answer)
+        headers[HEADER_LENGTH] = str(len(header))
+        return Response(header + binary, media_type="application/octet-stream", headers=headers)
 
     @router.post("/models/{name}/infer", dependencies=[PREDICT])
-    async def infer(name: str, request: Request) -> StrictJSONResponse:
+    async def infer(name: str, request: Request) -> Response:
         return await run_infer(name, request, None)
 
     @router.post("/models/{name}/versions/{version}/infer", dependencies=[PREDICT])
-    async def infer_version(name: str, version: str, request: Request) -> StrictJSONResponse:
+    async def infer_version(name: str, version: str, request: Request) -> Response:
         return await run_infer(name, request, version)
 
     return router
