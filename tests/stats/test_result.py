@@ -49,11 +49,14 @@ def test_category_counts_all_missing_raises() -> None:
 def test_exported_members() -> None:
     assert sorted(loopml.stats.__all__) == [
         "DriftTestResult",
+        "anderson_darling_test",
         "category_counts",
         "chi_square_test",
+        "hellinger_distance",
         "jensen_shannon_distance",
         "ks_test",
         "population_stability_index",
         "psi_from_counts",
+        "two_proportion_z_test",
         "wasserstein_distance_norm",
     ]
