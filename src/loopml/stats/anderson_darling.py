@@ -6,11 +6,10 @@ import inspect
 import warnings
 
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy import stats
 
 from loopml.errors import MonitoringError
-from loopml.stats.result import DriftTestResult, drop_non_finite
+from loopml.stats.result import DriftTestResult, Sample, drop_non_finite
 from loopml.stats.wasserstein import normalised_w1
 
 __all__ = ["P_VALUE_CAP", "P_VALUE_FLOOR", "anderson_darling_test"]
@@ -32,7 +31,7 @@ def _midrank_option() -> dict[str, str]:
 
 
 def anderson_darling_test(
-    reference: ArrayLike, current: ArrayLike, *, threshold: float = 0.05
+    reference: Sample, current: Sample, *, threshold: float = 0.05
 ) -> DriftTestResult:
     """k-sample Anderson–Darling test (k = 2) of equal distributions.
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy import stats
 
-from loopml.stats.result import DriftTestResult, category_counts
+from loopml.stats.result import DriftTestResult, Sample, category_counts
 
 __all__ = ["chi_square_test"]
 
 
 def chi_square_test(
-    reference: ArrayLike, current: ArrayLike, *, threshold: float = 0.05
+    reference: Sample, current: Sample, *, threshold: float = 0.05
 ) -> DriftTestResult:
     """Chi-square test that two samples share one categorical distribution.
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from loopml.stats.binning import bin_counts, quantile_edges
-from loopml.stats.result import DriftTestResult, category_counts, drop_nan
+from loopml.stats.result import DriftTestResult, Sample, category_counts, drop_nan
 
 __all__ = ["hellinger_distance"]
 
 
 def hellinger_distance(
-    reference: ArrayLike,
-    current: ArrayLike,
+    reference: Sample,
+    current: Sample,
     *,
     kind: Literal["numeric", "categorical"] = "numeric",
     threshold: float = 0.1,

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from numpy.typing import ArrayLike
 from scipy import stats
 
-from loopml.stats.result import DriftTestResult, drop_nan
+from loopml.stats.result import DriftTestResult, Sample, drop_nan
 
 __all__ = ["ks_test"]
 
 
-def ks_test(
-    reference: ArrayLike, current: ArrayLike, *, threshold: float = 0.05
-) -> DriftTestResult:
+def ks_test(reference: Sample, current: Sample, *, threshold: float = 0.05) -> DriftTestResult:
     """Two-sample Kolmogorov–Smirnov test of equal distributions.
 
     The statistic ``D`` is the largest vertical gap between the empirical

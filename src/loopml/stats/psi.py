@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from loopml.stats.binning import bin_counts, quantile_edges
-from loopml.stats.result import DriftTestResult, category_counts, drop_nan
+from loopml.stats.result import DriftTestResult, Sample, category_counts, drop_nan
 
 __all__ = ["population_stability_index", "psi_from_counts", "smoothed_shares"]
 
@@ -97,8 +97,8 @@ def psi_from_counts(
 
 
 def population_stability_index(
-    reference: ArrayLike,
-    current: ArrayLike,
+    reference: Sample,
+    current: Sample,
     *,
     kind: Literal["numeric", "categorical"] = "numeric",
     threshold: float = 0.2,

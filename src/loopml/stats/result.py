@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -30,11 +31,16 @@ from loopml.errors import MonitoringError
 
 __all__ = [
     "DriftTestResult",
+    "Sample",
     "category_counts",
     "drop_missing_categories",
     "drop_nan",
     "drop_non_finite",
 ]
+
+Sample: TypeAlias = ArrayLike | Sequence[object]
+"""A 1-D sample as the tests accept it: a numpy array or any sequence of numbers
+or category labels, where ``None`` (and float ``NaN``) mark missing values."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class DriftTestResult:
     effect_size_name: str | None = None
 
 
-def drop_nan(values: ArrayLike, *, method: str, role: str) -> NDArray[np.float64]:
+def drop_nan(values: Sample, *, method: str, role: str) -> NDArray[np.float64]:
     """Return ``values`` as a 1-D float array without ``NaN``.
 
     Parameters
@@ -112,7 +118,7 @@ def drop_nan(values: ArrayLike, *, method: str, role: str) -> NDArray[np.float64
     return kept
 
 
-def drop_non_finite(values: ArrayLike, *, method: str, role: str) -> NDArray[np.float64]:
+def drop_non_finite(values: Sample, *, method: str, role: str) -> NDArray[np.float64]:
     """Return ``values`` as a 1-D float array without ``NaN`` and ``±inf``.
 
     For statistics measured in the unit of the column (a distance, a
@@ -150,7 +156,7 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
-def drop_missing_categories(values: ArrayLike, *, method: str, role: str) -> list[Hashable]:
+def drop_missing_categories(values: Sample, *, method: str, role: str) -> list[Hashable]:
     """Return the non-missing category labels of ``values`` as a list.
 
     Parameters
@@ -178,7 +184,7 @@ def drop_missing_categories(values: ArrayLike, *, method: str, role: str) -> lis
 
 
 def category_counts(
-    reference: ArrayLike, current: ArrayLike, *, method: str
+    reference: Sample, current: Sample, *, method: str
 ) -> tuple[tuple[Hashable, ...], NDArray[np.int64], NDArray[np.int64]]:
     """Count both samples over the union of their categories.
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 
-from numpy.typing import ArrayLike
 from scipy import stats
 
 from loopml.errors import MonitoringError
-from loopml.stats.result import DriftTestResult, category_counts
+from loopml.stats.result import DriftTestResult, Sample, category_counts
 
 __all__ = ["two_proportion_z_test"]
 
@@ -24,7 +23,7 @@ def _proportion_index(first: Hashable, second: Hashable) -> int:
 
 
 def two_proportion_z_test(
-    reference: ArrayLike, current: ArrayLike, *, threshold: float = 0.05
+    reference: Sample, current: Sample, *, threshold: float = 0.05
 ) -> DriftTestResult:
     """Pooled-variance two-sided Z test that two samples share one proportion.
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from scipy import stats
 
-from loopml.stats.result import DriftTestResult, drop_non_finite
+from loopml.stats.result import DriftTestResult, Sample, drop_non_finite
 
 __all__ = ["normalised_w1", "wasserstein_distance_norm"]
 
@@ -43,7 +43,7 @@ def normalised_w1(reference: NDArray[np.float64], current: NDArray[np.float64]) 
 
 
 def wasserstein_distance_norm(
-    reference: ArrayLike, current: ArrayLike, *, threshold: float = 0.1
+    reference: Sample, current: Sample, *, threshold: float = 0.1
 ) -> DriftTestResult:
     """Wasserstein-1 distance between the samples, in reference standard deviations.
 
