@@ -29,9 +29,27 @@ def test_categorical_column_with_pandas_missing_markers() -> None:
     ref = pd.array(["a"] * 10 + ["b"] * 20 + [pd.NA], dtype="string")
     cur = np.array(["a"] * 20 + ["b"] * 10 + [None], dtype=object)
     drift = column_drift("c", ref, cur, kind="categorical")
-    assert drift.method == "chi_square"
-    assert drift.statistic == pytest.approx(20 / 3)
+    # two categories on a small reference: the two-proportion Z test, Z² = Pearson's X²
+    assert drift.method == "two_proportion_z"
+    assert drift.statistic**2 == pytest.approx(20 / 3)
+    assert drift.p_value == pytest.approx(float(stats.chi2.sf(20 / 3, 1)))
     assert drift.drifted is True
+    assert drift.effect_size_name == "cohens_h"
+    h = 2 * np.arcsin(np.sqrt(2 / 3)) - 2 * np.arcsin(np.sqrt(1 / 3))
+    assert drift.effect_size == pytest.approx(h)
+    forced = column_drift("c", ref, cur, kind="categorical", n_unique=3)
+    assert (forced.method, forced.statistic) == ("chi_square", pytest.approx(20 / 3))
+    assert forced.effect_size == pytest.approx(np.sqrt((20 / 3) / 60))  # Cramér's V
+
+
+def test_a_third_category_switches_the_z_test_to_chi_square() -> None:
+    ref = np.array(["yes"] * 60 + ["no"] * 40, dtype=object)
+    cur = np.array(["yes"] * 50 + ["no"] * 30 + ["maybe"] * 20, dtype=object)
+    drift = column_drift("answer", ref, cur, kind="categorical")
+    table = np.array([[40, 0, 60], [30, 20, 50]])
+    assert drift.method == "chi_square"
+    assert drift.statistic == pytest.approx(stats.chi2_contingency(table, correction=False)[0])
+    assert drift.drifted is True and drift.finding is None
 
 
 def test_large_reference_switches_to_distance() -> None:

@@ -14,10 +14,13 @@ from loopml.monitoring._json import finite_or_none
 from loopml.monitoring.config import DriftConfig
 from loopml.stats import (
     DriftTestResult,
+    anderson_darling_test,
     chi_square_test,
+    hellinger_distance,
     jensen_shannon_distance,
     ks_test,
     population_stability_index,
+    two_proportion_z_test,
     wasserstein_distance_norm,
 )
 
@@ -52,6 +55,15 @@ class ColumnDrift:
     finding : str or None
         Why the column was not tested ("not enough data ...", "all missing
         ...", "not tested ..."); ``None`` when it was.
+    effect_size : float or None
+        How large the difference is, independent of the sample sizes (see
+        the effect-size table in :mod:`loopml.stats`); ``None`` when not tested.
+    effect_size_name : str or None
+        What ``effect_size`` measures (``"ks_d"``, ``"cramers_v"``, ...).
+    p_value_adjusted : float or None
+        The p-value after the dataset's multiple-testing correction
+        (:attr:`DriftConfig.multiple_testing`); equal to ``p_value`` without
+        one, ``None`` for distances. ``drifted`` is decided on it.
     """
 
     name: str | int
@@ -66,6 +78,9 @@ class ColumnDrift:
     missing_reference: float | None
     missing_current: float | None
     finding: str | None = None
+    effect_size: float | None = None
+    effect_size_name: str | None = None
+    p_value_adjusted: float | None = None
 
     @property
     def tested(self) -> bool:
@@ -87,6 +102,9 @@ class ColumnDrift:
             "missing_reference": finite_or_none(self.missing_reference),
             "missing_current": finite_or_none(self.missing_current),
             "finding": self.finding,
+            "effect_size": finite_or_none(self.effect_size),
+            "effect_size_name": self.effect_size_name,
+            "p_value_adjusted": finite_or_none(self.p_value_adjusted),
         }
 
 
@@ -100,14 +118,20 @@ def _run(
     threshold = config.threshold(method)
     if method == "ks":
         return ks_test(ref, cur, threshold=threshold)
+    if method == "anderson_darling":
+        return anderson_darling_test(ref, cur, threshold=threshold)
     if method == "wasserstein":
         return wasserstein_distance_norm(ref, cur, threshold=threshold)
     if method == "chi_square":
         return chi_square_test(ref, cur, threshold=threshold)
+    if method == "two_proportion_z":
+        return two_proportion_z_test(ref, cur, threshold=threshold)
     if method == "jensen_shannon":
         return jensen_shannon_distance(
             ref, cur, kind=kind, threshold=threshold, n_bins=config.n_bins
         )
+    if method == "hellinger":
+        return hellinger_distance(ref, cur, kind=kind, threshold=threshold, n_bins=config.n_bins)
     return population_stability_index(
         ref,
         cur,
@@ -156,11 +180,14 @@ def column_drift(
     *,
     kind: Literal["numeric", "categorical"],
     config: DriftConfig | None = None,
+    n_unique: int | None = None,
 ) -> ColumnDrift:
     """Test one column for drift between the reference and current windows.
 
-    The test is chosen by :meth:`DriftConfig.method_for` from ``kind`` and the
-    number of reference rows. Missing values (``None``, ``NaN``, ``pd.NA``,
+    The test is chosen by :meth:`DriftConfig.method_for` from ``kind``, the
+    number of reference rows and ``n_unique``; a column chosen for the
+    two-proportion Z test in which a third category appears is tested with
+    chi-square instead (the new category is drift the Z test cannot express). Missing values (``None``, ``NaN``, ``pd.NA``,
     ``NaT``) are counted into ``missing_reference``/``missing_current`` and
     dropped before testing. A side without enough non-missing values, or a
     sample the test cannot use (only ``±inf`` for ``wasserstein``), is not an
@@ -176,6 +203,10 @@ def column_drift(
         How to test the column.
     config : DriftConfig, optional
         Test choice and thresholds; default ``DriftConfig()``.
+    n_unique : int, optional
+        Distinct values as ``config.preset`` counts them (for the choice
+        between ``two_proportion_z`` and ``chi_square``); default: the
+        distinct non-missing reference values of a categorical column.
 
     Returns
     -------
@@ -197,7 +228,11 @@ def column_drift(
     config = config or DriftConfig()
     ref, n_ref = _clean(reference, name=name, kind=kind)
     cur, n_cur = _clean(current, name=name, kind=kind)
-    method = config.method_for(name, kind=kind, n_reference=n_ref)
+    if n_unique is None and kind == "categorical":
+        n_unique = len(pd.unique(ref))
+    method = config.method_for(name, kind=kind, n_reference=n_ref, n_unique=n_unique)
+    if method == "two_proportion_z" and len(pd.unique(np.concatenate([ref, cur]))) > 2:
+        method = "chi_square"  # a third category appeared: the Z test cannot hold it
     finding = _finding("reference", n_ref, ref.size, config.min_samples) or _finding(
         "current", n_cur, cur.size, config.min_samples
     )
@@ -220,4 +255,7 @@ def column_drift(
         missing_reference=_missing_share(n_ref, ref.size),
         missing_current=_missing_share(n_cur, cur.size),
         finding=finding,
+        effect_size=None if result is None else result.effect_size,
+        effect_size_name=None if result is None else result.effect_size_name,
+        p_value_adjusted=None if result is None else result.p_value,
     )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from loopml.errors import MonitoringError
 from loopml.monitoring.column import ColumnDrift, ColumnKind, column_drift
 from loopml.monitoring.config import DriftConfig
 from loopml.schema import ColumnSchema, Schema
 
-__all__ = ["DriftReport", "compute_drift"]
+__all__ = ["DriftReport", "adjust_p_values", "compute_drift"]
 
 _NUMERIC = frozenset({"integer", "float"})
 _CATEGORICAL = frozenset({"categorical", "boolean"})
@@ -109,15 +111,69 @@ def _untested(
     )
 
 
-def _kind(logical_type: str, reference: pd.Series | None, config: DriftConfig) -> ColumnKind:
+def _n_unique(reference: pd.Series, current: pd.Series | None, config: DriftConfig) -> int:
+    """Distinct non-missing values, counted as ``config.preset`` says."""
+    if config.counts_current and current is not None:
+        return int(pd.concat([reference, current], ignore_index=True).nunique(dropna=True))
+    return int(reference.nunique(dropna=True))
+
+
+def _kind(logical_type: str, n_unique: int | None, config: DriftConfig) -> ColumnKind:
     if logical_type in _CATEGORICAL:
         return "categorical"
-    if logical_type == "integer" and reference is not None:
-        distinct = reference.dropna().nunique()
-        return "categorical" if distinct <= config.integer_categorical_max_unique else "numeric"
     if logical_type in _NUMERIC:
-        return "numeric"
+        return "categorical" if config.few_valued(logical_type, n_unique) else "numeric"
     return "unsupported"
+
+
+def adjust_p_values(p_values: Sequence[float], method: str) -> list[float]:
+    """Correct p-values for multiple testing.
+
+    Parameters
+    ----------
+    p_values : sequence of float
+        One p-value per tested column, each in [0, 1].
+    method : {"none", "bonferroni", "benjamini_hochberg"}
+        ``"bonferroni"``: ``min(1, m p)`` (controls the family-wise error
+        rate, Dunn 1961); ``"benjamini_hochberg"``: the step-up adjusted
+        p-values of Benjamini & Hochberg (1995), from
+        :func:`scipy.stats.false_discovery_control` (controls the false
+        discovery rate for independent or positively dependent tests).
+
+    Returns
+    -------
+    list of float
+        Adjusted p-values, in the input order.
+
+    Examples
+    --------
+    >>> adjust_p_values([0.01, 0.04, 0.03], "bonferroni")
+    [0.03, 0.12, 0.09]
+    >>> [round(p, 4) for p in adjust_p_values([0.01, 0.04, 0.03], "benjamini_hochberg")]
+    [0.03, 0.04, 0.04]
+    """
+    values = np.asarray(p_values, dtype=np.float64)
+    if values.size == 0 or method == "none":
+        return [float(v) for v in values]
+    if method == "bonferroni":
+        return [float(v) for v in np.minimum(1.0, values * values.size)]
+    if method == "benjamini_hochberg":
+        return [float(v) for v in stats.false_discovery_control(values, method="bh")]
+    raise MonitoringError(f"unknown multiple-testing correction {method!r}")
+
+
+def _corrected(results: list[ColumnDrift], config: DriftConfig) -> list[ColumnDrift]:
+    """Apply ``config.multiple_testing`` over the columns tested with a p-value."""
+    if config.multiple_testing == "none":
+        return results
+    tested = [i for i, c in enumerate(results) if c.tested and c.p_value is not None]
+    adjusted = adjust_p_values([results[i].p_value or 0.0 for i in tested], config.multiple_testing)
+    out = list(results)
+    for i, p_adjusted in zip(tested, adjusted, strict=True):
+        column = results[i]
+        threshold = column.threshold if column.threshold is not None else 0.0
+        out[i] = replace(column, p_value_adjusted=p_adjusted, drifted=p_adjusted < threshold)
+    return out
 
 
 def compute_drift(
@@ -132,8 +188,11 @@ def compute_drift(
 
     Each column's logical type (from ``schema``) decides how it is tested:
     integer and float columns with numeric tests, categorical and boolean
-    columns (and integer columns with few distinct values) with categorical
-    tests; string and datetime columns are not tested and get a finding. The
+    columns (and numeric columns with few distinct values, as
+    ``config.preset`` counts them) with categorical tests; string and
+    datetime columns are not tested and get a finding. With
+    ``config.multiple_testing``, p-values are corrected over the columns
+    tested with a p-value before drift is decided. The
     test per column and the thresholds come from ``config`` (see the table in
     :mod:`loopml.monitoring.config`). A column absent from one of the frames,
     empty or all missing gets a finding instead of a test and does not count
@@ -181,7 +240,12 @@ def compute_drift(
     for name in names:
         logical_type = _logical_type(by_name[name])
         present = name in reference.columns and name in current.columns
-        kind = _kind(logical_type, reference[name] if present else None, config)
+        n_unique = (
+            _n_unique(reference[name], current[name], config)
+            if present and logical_type in _NUMERIC | _CATEGORICAL
+            else None
+        )
+        kind = _kind(logical_type, n_unique, config)
         if kind == "unsupported":
             finding = f"not tested: logical type {logical_type!r} has no drift test"
             results.append(_untested(name, kind, finding, n_ref, n_cur))
@@ -197,10 +261,11 @@ def compute_drift(
                     current[name].to_numpy(),
                     kind=kind,
                     config=config,
+                    n_unique=n_unique,
                 )
             )
     return DriftReport(
-        columns=tuple(results),
+        columns=tuple(_corrected(results, config)),
         n_reference=len(reference),
         n_current=len(current),
         drift_share_threshold=config.drift_share,
