@@ -53,7 +53,10 @@ def test_claim_stores_a_pending_event(metadata_store: MetadataStore) -> None:
     event = _claim(metadata_store)
     assert event is not None
     assert (event.model, event.rule, event.status, event.severity) == (
-        "flights", "drift-high", "pending", "warning"
+        "flights",
+        "drift-high",
+        "pending",
+        "warning",
     )
     assert event.fired_at == T0 and event.fired_at.tzinfo is not None
     assert (event.value, event.threshold) == (0.6, 0.3)
@@ -75,7 +78,8 @@ def test_cooldown_per_model_and_rule(metadata_store: MetadataStore) -> None:
     assert again is not None and again.id > first.id
     assert _claim(store, at=T0 + timedelta(seconds=3601)) is None
     assert [e.id for e in store.list_alert_events(model="flights", rule="drift-high")] == [
-        again.id, first.id
+        again.id,
+        first.id,
     ]
 
 
@@ -196,7 +200,11 @@ def _claim_in_child(url: str, at: datetime) -> int | None:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     out = subprocess.run(
         [sys.executable, "-c", CLAIM_IN_CHILD, url, at.isoformat()],
-        capture_output=True, text=True, env=env, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
     )
     result: int | None = json.loads(out.stdout.strip().splitlines()[-1])
     return result
