@@ -310,6 +310,20 @@ def test_bad_yaml_names_the_file_and_field(tmp_path: Path, text: str, message: s
     assert str(path) in str(caught.value)
 
 
+def test_docs_example_is_a_valid_alerts_file(tmp_path: Path) -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
+    example = docs.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "alerts.yaml"
+    path.write_text(example)
+    config = AlertConfig.from_yaml(path, environ={"LOOPML_SLACK_WEBHOOK_URL": "https://h.x/s"})
+    assert [r.name for r in config.rules] == [
+        "drift-share-high",
+        "distance-drift",
+        "auc-below-target",
+    ]
+    assert sorted(config.channels) == ["log", "ops", "team-slack"]
+
+
 def test_missing_file_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot read alerts file"):
         AlertConfig.from_yaml(tmp_path / "nope.yaml")
