@@ -43,13 +43,22 @@ class NumericAccumulator:
         finite = np.ascontiguousarray(values[np.isfinite(values)])
         if finite.size == 0:
             return
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean = float(finite.mean())
-            m2 = float(np.square(finite - mean).sum())
-        self._combine(int(finite.size), mean, m2, float(finite.min()), float(finite.max()))
+        low, high = float(finite.min()), float(finite.max())
+        # Values near the float64 limit would overflow the sum: work in units of the
+        # largest magnitude there (m2 may still be inf, the mean stays exact-ish).
+        scale = max(abs(low), abs(high)) if max(abs(low), abs(high)) > 1e150 else 1.0
+        with np.errstate(over="ignore"):
+            scaled = finite / scale if scale != 1.0 else finite
+            mean = float(scaled.mean())
+            m2 = float(np.square(scaled - mean).sum()) * scale * scale
+        self._combine(int(finite.size), mean * scale, m2, low, high)
         self.sketch.update(finite)
 
     def _combine(self, n: int, mean: float, m2: float, low: float, high: float) -> None:
+        if self.n_finite == 0:  # nothing to pool with (and no inf * 0 on huge values)
+            self.n_finite, self.mean, self.m2 = n, mean, m2
+            self.minimum, self.maximum = low, high
+            return
         total = self.n_finite + n
         delta = mean - self.mean
         self.mean += delta * (n / total)

@@ -27,6 +27,8 @@ So ``1``, ``1.0`` and ``"1"`` are one category, as in
 
 from __future__ import annotations
 
+import decimal
+import numbers
 from typing import Any
 
 import numpy as np
@@ -152,13 +154,15 @@ def numeric_values(series: pd.Series, *, name: object = None) -> NDArray[np.floa
     ):
         raise MonitoringError(f"{where(name)}: a numeric profile needs real numbers, got {dtype}")
     if ptypes.is_bool_dtype(dtype) or ptypes.is_numeric_dtype(dtype):
-        numbers: NDArray[np.float64] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return numbers
+        floats: NDArray[np.float64] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return floats
     values = series.astype(object)
-    inferred = ptypes.infer_dtype(values, skipna=True)
-    if inferred not in _NUMBER_OBJECT:
-        raise MonitoringError(
-            f"{where(name)}: a numeric profile needs numbers, got {inferred} values (dtype {dtype})"
-        )
+    if ptypes.infer_dtype(values, skipna=True) not in _NUMBER_OBJECT:  # e.g. ints and bools
+        for value in values.dropna().to_numpy():
+            if not isinstance(value, numbers.Real | np.bool_ | decimal.Decimal):
+                raise MonitoringError(
+                    f"{where(name)}: a numeric profile needs numbers, got "
+                    f"{type(value).__name__} value {value!r} (dtype {dtype})"
+                )
     converted: NDArray[np.float64] = values.where(values.notna(), np.nan).to_numpy(dtype=np.float64)
     return converted

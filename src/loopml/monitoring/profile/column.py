@@ -195,7 +195,7 @@ class ColumnProfile:
             raise MonitoringError(f"{where(self.name)}: a {self.kind} profile has no quantiles")
         try:
             return datasketches.kll_doubles_sketch.deserialize(self.quantile_sketch)
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, IndexError) as exc:
             raise MonitoringError(f"{where(self.name)}: corrupt quantile sketch ({exc})") from exc
 
     def frequent(self) -> datasketches.frequent_strings_sketch | None:
@@ -210,7 +210,7 @@ class ColumnProfile:
             return None
         try:
             return datasketches.frequent_strings_sketch.deserialize(self.frequent_sketch)
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, IndexError) as exc:
             raise MonitoringError(f"{where(self.name)}: corrupt frequent sketch ({exc})") from exc
 
     @property
@@ -269,12 +269,14 @@ class ColumnProfile:
         return max((int(upper - lower) for _, _, lower, upper in rows), default=0)
 
     def category_counts(self) -> dict[str, int]:
-        """Label -> count: exact below ``max_categories``, else the tracked heavy hitters.
+        """Label -> count: exact below ``max_categories``, else the frequent labels.
 
-        Beyond the cap the counts are the frequent-items sketch's estimates
-        of the labels it tracks (at most ``0.75 * 2**frequent_lg_max_k``),
-        each within :attr:`category_error` (<= ``3.5 / 2**frequent_lg_max_k``
-        of ``n_values``) of the truth; labels it forgot are left out.
+        Beyond the cap: the labels the frequent-items sketch knows to be
+        frequent (lower bound above :attr:`category_error`, "no false
+        positives"), each counted as the midpoint of its lower and upper
+        bound, rounded down, so within :attr:`category_error` (at most
+        ``3.5 / 2**frequent_lg_max_k`` of ``n_values``) of the truth. Rarer
+        labels are left out.
 
         Raises
         ------
@@ -288,8 +290,31 @@ class ColumnProfile:
         sketch = self.frequent()
         if sketch is None:
             return {}
-        rows = sketch.get_frequent_items(datasketches.frequent_items_error_type.NO_FALSE_NEGATIVES)
-        return {str(item): int(estimate) for item, estimate, _, _ in rows}
+        rows = sketch.get_frequent_items(datasketches.frequent_items_error_type.NO_FALSE_POSITIVES)
+        return {str(item): int((lower + upper) // 2) for item, _, lower, upper in rows}
+
+    def category_estimates(self, labels: Sequence[str]) -> list[float]:
+        """Counts of the given labels: exact below the cap, else sketch midpoints.
+
+        Beyond the cap each count is the midpoint of the sketch's lower and
+        upper bound; a label the sketch does not track has bounds
+        ``[0, category_error]``. Every midpoint is within
+        ``category_error / 2`` of the truth.
+
+        Raises
+        ------
+        MonitoringError
+            If this is not a categorical profile.
+        """
+        if self.kind != "categorical":
+            raise MonitoringError(f"{where(self.name)}: a numeric profile has no categories")
+        if self.categories is not None:
+            counts = self.categories
+            return [float(counts.get(label, 0)) for label in labels]
+        sketch = self.frequent()
+        if sketch is None:
+            return [0.0] * len(labels)
+        return [(sketch.get_lower_bound(x) + sketch.get_upper_bound(x)) / 2.0 for x in labels]
 
     def to_dict(self) -> dict[str, Any]:
         """Return a strict-JSON dict; :meth:`from_dict` restores an equal profile.

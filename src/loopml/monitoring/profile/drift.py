@@ -35,9 +35,11 @@ any, both sides exact      identical (the retained values *are* the rows)
                            closed-form bound, measured in the tests
 categorical, both below    identical (exact counts)
 ``max_categories``
-categorical, beyond        counts of the tracked labels within
-                           :attr:`ColumnProfile.category_error`, the rest pooled in one
-                           "other" category
+categorical, beyond        the frequent labels (lower bound above the sketch's error)
+``max_categories``         counted within half :attr:`ColumnProfile.category_error`
+                           (<= 0.043% of the rows at ``frequent_lg_max_k=12``), the
+                           rest pooled in one "other" category; no closed-form bound
+                           on the statistic, measured in the tests
 =========================  ==============================================================
 
 :func:`profile_error_bound` returns the bound of a given pair of profiles.
@@ -284,16 +286,20 @@ def _numeric_counts(
 def _category_counts(
     reference: ColumnProfile, current: ColumnProfile, method: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Counts over the union of labels, plus one "other" bin for what sketches forgot."""
+    """Counts over the union of labels, plus one "other" bin for the rarer labels.
+
+    Labels: every label of an exact side, the frequent ones of a sketched side
+    (:meth:`ColumnProfile.category_counts`); counts from
+    :meth:`ColumnProfile.category_estimates`; "other" = the rest of each side.
+    """
     for role, profile in (("reference", reference), ("current", current)):
         if profile.kind != "categorical":
             raise MonitoringError(f"{method}: {where(profile.name)} has a numeric profile")
         if profile.n_values == 0:
             raise _empty(method, role, "values after dropping missing")
-    ref, cur = reference.category_counts(), current.category_counts()
-    labels = sorted(ref.keys() | cur.keys())
-    ref_counts = [float(ref.get(label, 0)) for label in labels]
-    cur_counts = [float(cur.get(label, 0)) for label in labels]
+    labels = sorted(reference.category_counts().keys() | current.category_counts().keys())
+    ref_counts = reference.category_estimates(labels)
+    cur_counts = current.category_estimates(labels)
     other_ref = max(reference.n_values - sum(ref_counts), 0.0)
     other_cur = max(current.n_values - sum(cur_counts), 0.0)
     if other_ref > 0 or other_cur > 0:
