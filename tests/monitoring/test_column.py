@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from loopml.errors import ConfigurationError, MonitoringError
+from loopml.errors import ConfigurationError
 from loopml.monitoring import DriftConfig, column_drift
 
 
@@ -84,9 +84,15 @@ def test_constant_column_on_both_sides() -> None:
     assert drift.statistic == 0.0 and drift.drifted is False
 
 
-def test_non_numeric_values_in_numeric_column_raise() -> None:
-    with pytest.raises(MonitoringError, match="column 'x'"):
-        column_drift("x", np.array(["a", "b"], dtype=object), np.array([1.0]), kind="numeric")
+def test_non_numeric_values_in_numeric_column_are_left_out_and_noted() -> None:
+    ref = np.array([1.0, 2.0, "a", 3.0, "b"], dtype=object)
+    drift = column_drift("x", ref, np.array([1.0, 2.0, 3.0]), kind="numeric")
+    assert drift.tested and drift.statistic == 0.0
+    note = "2 of 5 values are not numbers (e.g. 'a'); they were left out like missing values"
+    assert drift.notes == (f"reference window: {note}",)
+    assert drift.missing_reference == pytest.approx(2 / 5)
+    only_text = column_drift("x", np.array(["a", "b"], dtype=object), [1.0], kind="numeric")
+    assert only_text.finding is not None and "all missing in the reference" in only_text.finding
 
 
 def test_column_override_and_wrong_kind() -> None:

@@ -64,6 +64,9 @@ class ColumnDrift:
         The p-value after the dataset's multiple-testing correction
         (:attr:`DriftConfig.multiple_testing`); equal to ``p_value`` without
         one, ``None`` for distances. ``drifted`` is decided on it.
+    notes : tuple of str
+        What was noticed without stopping the test, e.g. values of another
+        type left out of a numeric column ("mixed types").
     """
 
     name: str | int
@@ -81,6 +84,7 @@ class ColumnDrift:
     effect_size: float | None = None
     effect_size_name: str | None = None
     p_value_adjusted: float | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def tested(self) -> bool:
@@ -105,6 +109,7 @@ class ColumnDrift:
             "effect_size": finite_or_none(self.effect_size),
             "effect_size_name": self.effect_size_name,
             "p_value_adjusted": finite_or_none(self.p_value_adjusted),
+            "notes": list(self.notes),
         }
 
 
@@ -142,21 +147,33 @@ def _run(
     )
 
 
-def _clean(values: ArrayLike, *, name: str | int, kind: str) -> tuple[NDArray[Any], int]:
-    """Return (non-missing values, number of rows)."""
+def _clean(
+    values: ArrayLike, *, name: str | int, kind: str
+) -> tuple[NDArray[Any], int, str | None]:
+    """Return (non-missing values, number of rows, note on left-out values)."""
     series = pd.Series(np.asarray(values, dtype=object) if kind == "categorical" else values)
     n_rows = len(series)
     if kind == "categorical":
         kept = series[~series.isna()].to_numpy(dtype=object)
-        return np.array(
-            [v.item() if isinstance(v, np.generic) else v for v in kept], dtype=object
-        ), n_rows
+        return (
+            np.array([v.item() if isinstance(v, np.generic) else v for v in kept], dtype=object),
+            n_rows,
+            None,
+        )
+    note = None
     try:
-        numbers = pd.to_numeric(series, errors="raise").astype("Float64")
-    except (TypeError, ValueError) as exc:
-        raise MonitoringError(f"column {name!r}: numeric drift test needs numbers ({exc})") from exc
-    floats = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    return floats[~np.isnan(floats)], n_rows
+        numbers = pd.to_numeric(series, errors="raise")
+    except (TypeError, ValueError):
+        # Mixed types: test the numbers, say how many values were not numbers.
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = series[numbers.isna() & series.notna()]
+        if bad.size:
+            note = (
+                f"{bad.size} of {n_rows} values are not numbers "
+                f"(e.g. {bad.iloc[0]!r}); they were left out like missing values"
+            )
+    floats = numbers.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    return floats[~np.isnan(floats)], n_rows, note
 
 
 def _missing_share(n_rows: int, n_kept: int) -> float | None:
@@ -189,7 +206,9 @@ def column_drift(
     two-proportion Z test in which a third category appears is tested with
     chi-square instead (the new category is drift the Z test cannot express). Missing values (``None``, ``NaN``, ``pd.NA``,
     ``NaT``) are counted into ``missing_reference``/``missing_current`` and
-    dropped before testing. A side without enough non-missing values, or a
+    dropped before testing. In a numeric column, values that are not numbers
+    (mixed types) are left out too and counted in ``notes``. A side without
+    enough non-missing values, or a
     sample the test cannot use (only ``±inf`` for ``wasserstein``), is not an
     error: the column gets a ``finding`` and ``drifted=False``.
 
@@ -214,8 +233,6 @@ def column_drift(
 
     Raises
     ------
-    MonitoringError
-        If ``kind="numeric"`` and the values are not numbers.
     ConfigurationError
         If ``config.column_methods`` asks for a test that does not fit ``kind``.
 
@@ -226,8 +243,13 @@ def column_drift(
     ('ks', True)
     """
     config = config or DriftConfig()
-    ref, n_ref = _clean(reference, name=name, kind=kind)
-    cur, n_cur = _clean(current, name=name, kind=kind)
+    ref, n_ref, ref_note = _clean(reference, name=name, kind=kind)
+    cur, n_cur, cur_note = _clean(current, name=name, kind=kind)
+    notes = tuple(
+        f"{role} window: {note}"
+        for role, note in (("reference", ref_note), ("current", cur_note))
+        if note is not None
+    )
     if n_unique is None and kind == "categorical":
         n_unique = len(pd.unique(ref))
     method = config.method_for(name, kind=kind, n_reference=n_ref, n_unique=n_unique)
@@ -258,4 +280,5 @@ def column_drift(
         effect_size=None if result is None else result.effect_size,
         effect_size_name=None if result is None else result.effect_size_name,
         p_value_adjusted=None if result is None else result.p_value,
+        notes=notes,
     )

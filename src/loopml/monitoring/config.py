@@ -15,7 +15,10 @@ numeric, 3 to 5 distinct             ``chi_square``          ``jensen_shannon``
 numeric, at most 2 distinct          ``two_proportion_z``    ``jensen_shannon``
 categorical/boolean, > 2 distinct    ``chi_square``          ``jensen_shannon``
 categorical/boolean, <= 2 distinct   ``two_proportion_z``    ``jensen_shannon``
-string, datetime                     not tested: finding "not tested"
+string (free text, ids ...)          as categorical, on the reference's ``string_top_k``
+                                     most frequent values plus one ``"<other>"`` bucket;
+                                     not tested when those cover < 50 % of the reference
+datetime                             not tested: finding (time always moves on)
 ===================================  ======================  =======================
 
 The presets differ only in *which* distinct values are counted:
@@ -132,6 +135,9 @@ class DriftConfig:
         The dataset drifts when ``n_drifted / n_tested >= drift_share``.
     multiple_testing : {"none", "bonferroni", "benjamini_hochberg"}, default "none"
         Correction of the p-values over the columns tested with a p-value.
+    string_top_k : int, default 20
+        String columns are tested on their ``string_top_k`` most frequent
+        reference values; every other value, seen or not, counts as ``"<other>"``.
 
     Raises
     ------
@@ -159,6 +165,7 @@ class DriftConfig:
     min_samples: int = 1
     drift_share: float = 0.5
     multiple_testing: str = "none"
+    string_top_k: int = 20
 
     @classmethod
     def evidently(cls, **overrides: Any) -> DriftConfig:
@@ -189,7 +196,12 @@ class DriftConfig:
                 raise ConfigurationError(
                     f"DriftConfig.{name} must be > 0, got {getattr(self, name)!r}"
                 )
-        for name, low in (("large_reference", 0), ("n_bins", 2), ("min_samples", 1)):
+        for name, low in (
+            ("large_reference", 0),
+            ("n_bins", 2),
+            ("min_samples", 1),
+            ("string_top_k", 1),
+        ):
             if getattr(self, name) < low:
                 raise ConfigurationError(
                     f"DriftConfig.{name} must be >= {low}, got {getattr(self, name)!r}"

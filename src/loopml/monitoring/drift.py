@@ -15,7 +15,7 @@ from loopml.monitoring.column import ColumnDrift, ColumnKind, column_drift
 from loopml.monitoring.config import DriftConfig
 from loopml.schema import ColumnSchema, Schema
 
-__all__ = ["DriftReport", "adjust_p_values", "compute_drift"]
+__all__ = ["OTHER", "DriftReport", "adjust_p_values", "compute_drift", "top_k_or_other"]
 
 _NUMERIC = frozenset({"integer", "float"})
 _CATEGORICAL = frozenset({"categorical", "boolean"})
@@ -118,8 +118,51 @@ def _n_unique(reference: pd.Series, current: pd.Series | None, config: DriftConf
     return int(reference.nunique(dropna=True))
 
 
+OTHER = "<other>"
+"""The bucket of a string column's values outside the reference's top k."""
+MIN_TOP_K_COVERAGE = 0.5
+"""A string column whose top-k values cover less of the reference than this is not
+tested: it is identifier-like (user ids, free text), and new values are expected."""
+
+
+def top_k_or_other(
+    reference: pd.Series, current: pd.Series, k: int
+) -> tuple[pd.Series, pd.Series, str, float]:
+    """Map a high-cardinality string column onto its ``k`` most frequent reference values.
+
+    Values outside them (rare in the reference, or never seen) become
+    :data:`OTHER`; missing values stay missing. Ties in frequency are broken
+    by the value's string form, so the mapping is deterministic.
+
+    Returns
+    -------
+    reference, current : Series
+        The mapped windows (``object`` dtype).
+    note : str
+        What was done, for the column's notes.
+    coverage : float
+        Share of the non-missing reference values the kept values cover
+        (1.0 for an empty reference).
+    """
+    counts = reference.dropna().astype(str).value_counts()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    keep = {value for value, _ in ranked[:k]}
+    total = int(counts.sum())
+    coverage = sum(n for _, n in ranked[:k]) / total if total else 1.0
+
+    def mapped(series: pd.Series) -> pd.Series:
+        text = series.astype(object).where(series.isna(), series.astype(str))
+        return text.where(text.isna() | text.isin(keep), OTHER)
+
+    note = (
+        f"string column tested on its {len(keep)} most frequent reference values "
+        f"(of {len(counts)} distinct); every other value counted as {OTHER!r}"
+    )
+    return mapped(reference), mapped(current), note, coverage
+
+
 def _kind(logical_type: str, n_unique: int | None, config: DriftConfig) -> ColumnKind:
-    if logical_type in _CATEGORICAL:
+    if logical_type in _CATEGORICAL or logical_type == "string":
         return "categorical"
     if logical_type in _NUMERIC:
         return "categorical" if config.few_valued(logical_type, n_unique) else "numeric"
@@ -189,8 +232,11 @@ def compute_drift(
     Each column's logical type (from ``schema``) decides how it is tested:
     integer and float columns with numeric tests, categorical and boolean
     columns (and numeric columns with few distinct values, as
-    ``config.preset`` counts them) with categorical tests; string and
-    datetime columns are not tested and get a finding. With
+    ``config.preset`` counts them) with categorical tests, string columns
+    with categorical tests on their most frequent reference values plus an
+    ``"<other>"`` bucket (:func:`top_k_or_other`) unless those values cover
+    less than half of the reference (identifier-like: a finding); datetime
+    columns are not tested and get a finding. With
     ``config.multiple_testing``, p-values are corrected over the columns
     tested with a p-value before drift is decided. The
     test per column and the thresholds come from ``config`` (see the table in
@@ -248,22 +294,42 @@ def compute_drift(
         kind = _kind(logical_type, n_unique, config)
         if kind == "unsupported":
             finding = f"not tested: logical type {logical_type!r} has no drift test"
+            if logical_type == "datetime":
+                finding = (
+                    "not tested: a datetime column moves with time; monitor features "
+                    "derived from it (hour, weekday) instead"
+                )
             results.append(_untested(name, kind, finding, n_ref, n_cur))
         elif not present:
             role = "reference" if name not in reference.columns else "current"
             finding = f"column is missing from the {role} window"
             results.append(_untested(name, kind, finding, n_ref, n_cur))
         else:
-            results.append(
-                column_drift(
-                    name,
-                    reference[name].to_numpy(),
-                    current[name].to_numpy(),
-                    kind=kind,
-                    config=config,
-                    n_unique=n_unique,
+            ref_values, cur_values, note = reference[name], current[name], None
+            if logical_type == "string":
+                ref_values, cur_values, note, coverage = top_k_or_other(
+                    ref_values, cur_values, config.string_top_k
                 )
+                if coverage < MIN_TOP_K_COVERAGE:
+                    finding = (
+                        f"not tested: the {config.string_top_k} most frequent values cover "
+                        f"{coverage:.1%} of the reference; an identifier-like column "
+                        "drifts by construction"
+                    )
+                    results.append(_untested(name, "unsupported", finding, n_ref, n_cur))
+                    continue
+                n_unique = int(pd.concat([ref_values, cur_values]).nunique())
+            drift = column_drift(
+                name,
+                ref_values.to_numpy(),
+                cur_values.to_numpy(),
+                kind=kind,
+                config=config,
+                n_unique=n_unique,
             )
+            if note is not None:
+                drift = replace(drift, notes=(note, *drift.notes))
+            results.append(drift)
     return DriftReport(
         columns=tuple(_corrected(results, config)),
         n_reference=len(reference),
