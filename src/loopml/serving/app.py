@@ -47,6 +47,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -225,7 +226,8 @@ def create_app(
     install_auth(app, client.tokens if auth else None)
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.include_router(admin_router(holder, [each.holder for each in every]))
+    reports = Path(client.settings.home) / "reports"
+    app.include_router(admin_router(holder, [each.holder for each in every], reports))
     app.include_router(v2_router(predictor, batcher, routes))
 
     @app.get("/metrics", include_in_schema=False)
