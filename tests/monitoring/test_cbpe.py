@@ -155,6 +155,10 @@ def test_auto_calibration_falls_back_to_the_identity_on_a_small_reference() -> N
     _, y, s = _population(5_000, seed=0, power=3.0)
     assert CBPE().fit(s, y).calibration_ == "isotonic"
     assert CBPE(min_calibration_rows=10_000).fit(s, y).calibration_ == "identity"
+    rare = np.r_[np.ones(3), np.zeros(997)]  # too few positives for 5 folds
+    scores = np.r_[np.full(3, 0.9), np.linspace(0.0, 0.5, 997)]
+    assert CBPE().fit(scores, rare).calibration_ == "identity"
+    assert CBPE(calibration="isotonic").fit(scores, rare).calibration_ == "isotonic"
 
 
 def test_missing_scores_are_dropped_and_counted() -> None:

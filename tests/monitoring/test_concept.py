@@ -160,6 +160,8 @@ def test_parameters_override_the_defaults() -> None:
     assert eager.detectors[0].parameters["threshold"] == 20.0
     assert eager.detectors[0].parameters["mode"] == "up"
     assert _positions(eager, "page_hinkley")[0] < default[0]
+    single = detect_concept_drift(stream, detectors="page_hinkley")
+    assert _positions(single, "page_hinkley") == default
 
 
 def test_strict_json() -> None:

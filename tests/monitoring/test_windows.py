@@ -254,6 +254,7 @@ def test_strict_json_shape(predictions: pd.DataFrame) -> None:
         ("none", {}, "exactly one of freq or n_windows"),
         ("none", {"n_windows": 0}, "n_windows must be >= 1"),
         ("none", {"freq": "fortnightly"}, "bad freq"),
+        ("none", {"freq": "ms"}, "more than 100,000 windows"),
         ("bad_score", {"freq": "D"}, "scores must be probabilities"),
     ],
 )

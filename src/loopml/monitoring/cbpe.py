@@ -41,6 +41,7 @@ from loopml.monitoring._json import finite_or_none
 __all__ = ["CBPE", "CBPEEstimate", "MetricEstimate", "expected_roc_auc"]
 
 Calibration = Literal["auto", "isotonic", "none"]
+_FOLDS = 5
 Floats = NDArray[np.float64]
 
 
@@ -203,7 +204,7 @@ def _isotonic() -> IsotonicRegression:
 def _isotonic_helps(scores: Floats, labels: Floats) -> bool:
     """Whether out-of-fold isotonic probabilities have a lower ECE than the raw scores."""
     out_of_fold = np.empty_like(scores)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    folds = StratifiedKFold(n_splits=_FOLDS, shuffle=True, random_state=0)
     for train, test in folds.split(scores, labels):
         out_of_fold[test] = _isotonic().fit(scores[train], labels[train]).predict(scores[test])
     return _ece(out_of_fold, labels) < _ece(scores, labels)
@@ -253,7 +254,8 @@ class CBPE:
           that it needs a reference of a few hundred rows or more.
         - ``"none"``: the scores are taken as probabilities as they are.
         - ``"auto"``: isotonic when the reference has at least
-          ``min_calibration_rows`` rows **and** 5-fold out-of-fold isotonic
+          ``min_calibration_rows`` rows, five of each class, **and** 5-fold
+          out-of-fold isotonic
           probabilities have a lower expected calibration error (10
           equal-count bins) than the raw scores; otherwise the identity (the
           fall-back for a small reference or already calibrated scores, in the
@@ -370,6 +372,7 @@ class CBPE:
         use_isotonic = self.calibration == "isotonic" or (
             self.calibration == "auto"
             and labels.size >= self.min_calibration_rows
+            and min(positives, labels.size - positives) >= _FOLDS
             and _isotonic_helps(scores, labels)
         )
         self._calibrator = _isotonic().fit(scores, labels) if use_isotonic else None

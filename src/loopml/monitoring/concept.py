@@ -266,7 +266,7 @@ def detect_concept_drift(
         Prediction times. When given the stream is fed in time order (ties
         keep input order) and detections carry a timestamp; otherwise the
         input order is the time order.
-    detectors : sequence of str, default ("adwin", "page_hinkley", "ddm")
+    detectors : str or sequence of str, default ("adwin", "page_hinkley", "ddm")
         Which detectors to run, each on its own copy of the stream.
     parameters : mapping, optional
         Overrides per detector, e.g. ``{"page_hinkley": {"threshold": 25}}``,
@@ -304,6 +304,8 @@ def detect_concept_drift(
     >>> 2000 <= first < 2200
     True
     """
+    if isinstance(detectors, str):
+        detectors = (detectors,)
     unknown = [d for d in (*detectors, *(parameters or {})) if d not in DEFAULT_DETECTOR_PARAMETERS]
     if unknown:
         raise MonitoringError(

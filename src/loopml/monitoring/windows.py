@@ -17,13 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
 
 from loopml.errors import MonitoringError
 from loopml.monitoring._json import finite_or_none, iso_or_none
 from loopml.monitoring.cbpe import CBPE, CBPEEstimate
 from loopml.monitoring.performance import PerformanceResult, realised_performance
 
-__all__ = ["WindowPerformance", "WindowedPerformance", "performance_by_window"]
+__all__ = ["MAX_WINDOWS", "WindowPerformance", "WindowedPerformance", "performance_by_window"]
+
+MAX_WINDOWS = 100_000
+"""Most ``freq`` windows one call may produce (guards against ``freq="s"`` over a year)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,13 @@ def _groups(
         ]
     try:
         offset = to_offset(freq)
+        if isinstance(offset, Tick) and stamps.size:
+            span = stamps.max() - stamps.min()
+            if span / pd.Timedelta(offset) > MAX_WINDOWS:
+                raise MonitoringError(
+                    f"performance by window: freq {freq!r} cuts {span} into more than "
+                    f"{MAX_WINDOWS:,} windows"
+                )
         grouped = pd.Series(np.arange(len(stamps)), index=stamps).groupby(
             pd.Grouper(freq=freq, closed="left", label="left")
         )
@@ -269,7 +280,8 @@ def performance_by_window(
     freq : str, optional
         pandas offset alias (``"h"``, ``"D"``, ``"W-MON"``, ``"MS"``): windows
         ``[start, end)`` aligned like ``pandas.Grouper(freq=freq,
-        closed="left", label="left")``, empty ones included.
+        closed="left", label="left")``, empty ones included (at most
+        :data:`MAX_WINDOWS`).
     n_windows : int, optional
         Instead of ``freq``: predictions in time order are cut into this many
         windows of (nearly) equal counts; fewer when there are fewer rows.
@@ -294,7 +306,8 @@ def performance_by_window(
         enough data"), request ids repeat in ``predictions`` (filter to one
         model version first: shadow traffic logs the same ids), a timestamp
         is missing or unreadable, a label is not 0/1, a score lies outside
-        ``[0, 1]``, or not exactly one of ``freq``/``n_windows`` is given.
+        ``[0, 1]``, not exactly one of ``freq``/``n_windows`` is given, or
+        ``freq`` is unknown or would give more than :data:`MAX_WINDOWS` windows.
 
     Examples
     --------
