@@ -39,3 +39,93 @@ def test_monitor_without_reference_or_traffic_is_one_line(home: Settings, packag
     assert "Traceback" not in result.output
     unknown = runner.invoke(app, ["monitor", "ghost@champion"])
     assert unknown.exit_code == 1 and "ghost" in unknown.output
+
+
+def test_monitor_delivers_alerts_once_per_cooldown(
+    home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drifted traffic -> ``loopml monitor --alerts`` posts to a real local webhook, and a
+    second run inside the cooldown stays quiet."""
+    import json
+    import threading
+    import uuid
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from importlib import resources
+
+    import pandas as pd
+
+    from loopml.data.demo import FLIGHTS_LABEL, FLIGHTS_TIME, load_flights
+    from loopml.store.predictions import PredictionRecord
+
+    received: list[dict[str, object]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    flights = load_flights().rename(columns={FLIGHTS_TIME: "timestamp"})
+    pipeline = resources.files("loopml.demo").joinpath("flights_pipeline.yaml")
+    with resources.as_file(pipeline) as path, loopml.connect(home) as client:
+        client.run_pipeline(path, inputs={"train": flights[flights["month"] == 1]})
+        model = client.registry.load("flights", "champion")
+        july = flights[flights["month"] == 7].head(1500)
+        features = july[list(model.schema.feature_names)]
+        scores = model.positive_score(features)
+        writer = client.open_prediction_writer()
+        start = datetime(2026, 7, 1, tzinfo=UTC)
+        for i, record in enumerate(features.to_dict(orient="records")):
+            writer.append(
+                PredictionRecord(
+                    request_id=uuid.uuid4().hex,
+                    model="flights",
+                    version=1,
+                    route="champion",
+                    timestamp=start + timedelta(seconds=i),
+                    latency_ms=1.0,
+                    features={k: (None if pd.isna(v) else v) for k, v in record.items()},
+                    prediction=int(scores[i] >= 0.5),
+                    score=float(scores[i]),
+                )
+            )
+        writer.close()
+        assert len(july) == len(july[FLIGHTS_LABEL])
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text(
+        "channels:\n"
+        f"  ops: {{type: webhook, url: 'http://127.0.0.1:{server.server_port}/hook'}}\n"
+        "rules:\n"
+        "  - {name: drift-share, metric: drift.share_drifted, operator: '>=', threshold: 0.2,\n"
+        "     cooldown_seconds: 3600, channels: [log, ops]}\n"
+        "  - {name: typo, metric: drift.share_drift, operator: '>', threshold: 0.5}\n"
+    )
+    try:
+        first = runner.invoke(
+            app, ["monitor", "flights@champion", "--alerts", str(rules), "--json"]
+        )
+        assert first.exit_code == 0, first.output
+        alerts = json.loads(first.stdout[first.stdout.index("{") :])["alerts"]
+        assert [a["rule"] for a in alerts["fired"]] == ["drift-share"]
+        assert "did you mean" in alerts["findings"]["typo"]
+        assert [body["rule"] for body in received] == ["drift-share"]
+        assert received[0]["model"] == "flights" and received[0]["value"] >= 0.2
+        second = runner.invoke(app, ["monitor", "flights@champion", "--alerts", str(rules)])
+        assert second.exit_code == 0, second.output
+        assert "drift-share: firing, quiet for its cooldown" in second.output
+        assert len(received) == 1
+        bad = rules.with_name("bad.yaml")
+        bad.write_text(
+            "rules:\n  - {name: x, metric: drift.share_drifted, operator: '~', threshold: 1}\n"
+        )
+        refused = runner.invoke(app, ["monitor", "flights@champion", "--alerts", str(bad)])
+        assert refused.exit_code != 0 and "operator" in refused.output
+        assert "Traceback" not in refused.output
+    finally:
+        server.shutdown()

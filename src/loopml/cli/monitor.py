@@ -26,6 +26,13 @@ def monitor(
             "(fields of loopml.monitoring.DriftConfig).",
         ),
     ] = None,
+    alerts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Alert rules YAML (docs/alerts.md): rules on report values, delivered to the "
+            "log, webhooks or Slack, each (model, rule) quiet for its cooldown.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare logged inputs (current window) with the training data (reference).
@@ -37,16 +44,57 @@ def monitor(
     from loopml.registry import parse_model_ref
 
     config = drift_config(setting or [])
+    alert_config = None
+    if alerts is not None:
+        from loopml.cli._common import errors_as_exit
+        from loopml.monitoring.alerts import AlertConfig
+
+        with errors_as_exit():
+            alert_config = AlertConfig.from_yaml(alerts)
     with client() as c:
         name, ref = parse_model_ref(model)
         report, reference, current = c.monitor(name, ref, max_rows=max_rows, config=config)
         folder = out or (c.settings.home / "reports")
         paths = write_reports(report, reference, current, folder)
+        fired: dict[str, Any] | None = None
+        if alert_config is not None:
+            from loopml.monitoring.alerts import run_alerts
+
+            run = run_alerts(alert_config, report, store=c.store)
+            fired = {
+                "fired": [f.alert.to_dict() for f in run.fired],
+                "suppressed": [a.rule.name for a in run.suppressed],
+                "findings": run.findings,
+                "failed_deliveries": [
+                    {"rule": rule, "channel": d.channel, "error": d.error}
+                    for rule, d in run.failed_deliveries
+                ],
+            }
         if as_json:
-            print_json(report.to_dict() | {"report_path": str(paths["html"])})
+            extra = {"report_path": str(paths["html"])}
+            if fired is not None:
+                extra["alerts"] = fired
+            print_json(report.to_dict() | extra)
             return
         render_summary(report)
+        if fired is not None:
+            render_alerts(fired)
         console.print(f"report: {paths['html']}  (JSON: {paths['json']})")
+
+
+def render_alerts(run: dict[str, Any]) -> None:
+    """Print what the alert rules did: fired, quiet for their cooldown, unreadable, failed."""
+    for alert in run["fired"]:
+        console.print(f"[red]alert[/red] {alert['rule']}: {alert['reason']}")
+    for rule in run["suppressed"]:
+        console.print(f"alert {rule}: firing, quiet for its cooldown")
+    for rule, finding in run["findings"].items():
+        console.print(f"[yellow]alert rule {rule}: {finding}[/yellow]")
+    for failed in run["failed_deliveries"]:
+        console.print(
+            f"[yellow]alert {failed['rule']} not delivered to {failed['channel']}: "
+            f"{failed['error']}[/yellow]"
+        )
 
 
 def drift_config(settings: list[str]) -> Any:
