@@ -71,7 +71,7 @@ def monitor(
                 ],
             }
         if as_json:
-            extra = {"report_path": str(paths["html"])}
+            extra: dict[str, Any] = {"report_path": str(paths["html"])}
             if fired is not None:
                 extra["alerts"] = fired
             print_json(report.to_dict() | extra)
