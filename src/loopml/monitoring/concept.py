@@ -52,8 +52,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from river.drift import ADWIN, PageHinkley
-from river.drift.binary import DDM
 
 from loopml.errors import MonitoringError
 from loopml.monitoring._json import finite_or_none, iso_or_none
@@ -95,6 +93,10 @@ class _Detector(Protocol):
 
 
 def _build(name: str, parameters: Mapping[str, Parameter]) -> _Detector:
+    # imported here: river.drift takes ~0.5 s to import, paid only when detecting
+    from river.drift import ADWIN, PageHinkley
+    from river.drift.binary import DDM
+
     classes: dict[str, Any] = {"adwin": ADWIN, "page_hinkley": PageHinkley, "ddm": DDM}
     try:
         detector: _Detector = classes[name](**parameters)
