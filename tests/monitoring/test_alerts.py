@@ -370,7 +370,7 @@ def test_unreadable_paths_are_findings(report: MonitoringReport) -> None:
     typo = lookup_metric(data, "drift.share_drift")
     assert typo.value is None and "did you mean 'drift.share_drifted'" in str(typo.finding)
     estimated = lookup_metric(data, "estimated.roc_auc").finding
-    assert estimated is not None and "no 'estimated' section" in estimated
+    assert estimated is not None and "'estimated' is null in the report" in estimated
     assert "not a number" in str(lookup_metric(data, "verdict").finding)
     unlabelled = {**data, "performance": None}
     assert lookup_metric(unlabelled, "performance.roc_auc").finding == (
@@ -512,7 +512,7 @@ def test_findings_are_logged_not_raised(
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         run = run_alerts(config, report, store=MemoryStore(), now=T0)
     assert run.fired == () and "est" in run.findings
-    assert "no 'estimated' section" in run.findings["est"]
+    assert "'estimated' is null in the report" in run.findings["est"]
     assert any("alert rule 'est' not evaluated" in r.getMessage() for r in caplog.records)
 
 

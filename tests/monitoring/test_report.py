@@ -40,7 +40,7 @@ def _report(schema: Schema, make_frame: FrameMaker, *, with_performance: bool) -
 
 def test_to_dict_shape(schema: Schema, make_frame: FrameMaker) -> None:
     data = _report(schema, make_frame, with_performance=True).to_dict()
-    assert data["schema_version"] == REPORT_SCHEMA_VERSION == 1
+    assert data["schema_version"] == REPORT_SCHEMA_VERSION == 2
     assert (data["model"], data["version"], data["alias"]) == ("churn", 3, "champion")
     assert data["window"] == {
         "start": "2024-05-01T00:00:00+00:00",

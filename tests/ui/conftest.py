@@ -21,7 +21,7 @@ def _frame(n: int, *, shifted: bool, seed: int) -> pd.DataFrame:
             "city": rng.choice(
                 ["paris", "lyon", "nice"], n, p=[0.2, 0.3, 0.5] if shifted else [0.5, 0.3, 0.2]
             ),
-            "note": ["free text"] * n,
+            "note": [f"free text {seed}-{i}" for i in range(n)],  # identifier-like: not tested
         }
     )
 

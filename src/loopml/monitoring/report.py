@@ -2,12 +2,17 @@
 
 A :class:`MonitoringReport` bundles the data-drift verdict of a current
 window (logged predictions) against a reference window (training data) with
-the realised performance on the rows whose ground truth has arrived.
+the realised performance on the rows whose ground truth has arrived, and,
+when they could be computed, data quality, prediction drift (the model's
+output distribution), performance estimated without labels (CBPE) and
+performance over time (one entry per sub-window, realised beside estimated).
 ``to_dict()`` returns strict JSON (no ``NaN``/``Infinity``: non-finite
-numbers become ``null``); ``to_json()`` serialises it. The shape, version 1::
+numbers become ``null``); ``to_json()`` serialises it. The shape, version 2 (version 1 had no ``quality``, ``prediction_drift``,
+``estimated``, ``over_time`` keys, no ``effect_size``/``p_value_adjusted``/``notes``
+per column)::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "model": "flights",                  # registered model name
       "version": 3,                        # model version, or null
       "alias": "champion",                 # alias monitored, or null
@@ -30,14 +35,26 @@ numbers become ``null``); ``to_json()`` serialises it. The shape, version 1::
            "statistic": 0.31 | null, "p_value": 0.001 | null, "threshold": 0.1 | null,
            "drifted": true, "n_reference": 5000, "n_current": 1200,
            "missing_reference": 0.0 | null, "missing_current": 0.02 | null,
-           "finding": null | "all missing in the current window (1200 rows)"}
+           "finding": null | "all missing in the current window (1200 rows)",
+           "effect_size": 0.31 | null, "effect_size_name": "wasserstein_norm" | null,
+           "p_value_adjusted": 0.004 | null, "notes": ["..."]}
         ]
       },
       "performance": null | {
         "n": 300, "positives": 81, "n_dropped": 0, "threshold": 0.5,
         "roc_auc": 0.83 | null, "accuracy": 0.8, "precision": 0.7, "recall": 0.6,
         "f1": 0.65, "log_loss": 0.45, "brier": 0.14, "finding": null | "..."
-      }
+      },
+      "quality": null | {"n_current", "schema_violation_count", "violations": {kind: n},
+                         "columns": [{"name", "missing_reference", "missing_current",
+                                      "missing_change", "out_of_range_share",
+                                      "unknown_category_share", "wrong_type_share",
+                                      "finding"}]},            # loopml.monitoring.quality
+      "prediction_drift": null | {...},    # loopml.monitoring.prediction_drift
+      "estimated": null | {...},           # CBPE estimate of the whole window (cbpe.py)
+      "over_time": null | {"windows": [{"start", "end", "n_predictions", "n_labelled",
+                                         "label_coverage", "performance": {...} | null,
+                                         "estimated": {...} | null, "finding"}], ...}
     }
 """
 
@@ -50,12 +67,16 @@ from pathlib import Path
 from typing import Any
 
 from loopml.monitoring._json import iso_or_none
+from loopml.monitoring.cbpe import CBPEEstimate
 from loopml.monitoring.drift import DriftReport
 from loopml.monitoring.performance import PerformanceResult
+from loopml.monitoring.prediction_drift import PredictionDrift
+from loopml.monitoring.quality import QualityReport
+from loopml.monitoring.windows import WindowedPerformance
 
 __all__ = ["REPORT_SCHEMA_VERSION", "MonitoringReport"]
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 """Version of the JSON shape written by :meth:`MonitoringReport.to_dict`."""
 
 
@@ -87,6 +108,14 @@ class MonitoringReport:
         Current rows with ground truth.
     created_at : datetime, default now (UTC)
         When the report was made.
+    quality : QualityReport or None, default None
+        Data quality of the current window.
+    prediction_drift : PredictionDrift or None, default None
+        Drift of the model's outputs.
+    estimated : CBPEEstimate or None, default None
+        Performance of the whole window estimated without labels.
+    over_time : WindowedPerformance or None, default None
+        Realised (and estimated) performance per sub-window.
     """
 
     model: str
@@ -99,6 +128,10 @@ class MonitoringReport:
     reference_rows: int | None = None
     labelled_rows: int = 0
     created_at: datetime = field(default_factory=_utc_now)
+    quality: QualityReport | None = None
+    prediction_drift: PredictionDrift | None = None
+    estimated: CBPEEstimate | None = None
+    over_time: WindowedPerformance | None = None
 
     @property
     def verdict(self) -> str:
@@ -125,6 +158,12 @@ class MonitoringReport:
             "verdict": self.verdict,
             "drift": self.drift.to_dict(),
             "performance": None if self.performance is None else self.performance.to_dict(),
+            "quality": None if self.quality is None else self.quality.to_dict(),
+            "prediction_drift": (
+                None if self.prediction_drift is None else self.prediction_drift.to_dict()
+            ),
+            "estimated": None if self.estimated is None else self.estimated.to_dict(),
+            "over_time": None if self.over_time is None else self.over_time.to_dict(),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
