@@ -5,7 +5,8 @@ is the profile of ``a ∪ b`` (within the sketches' documented error), and
 drift can be tested from two profiles without the rows:
 
 - numeric columns: rows, missing, ``±inf`` counts, exact min/max, mean and
-  variance (pairwise update), and a KLL quantile sketch (Apache
+  variance (pairwise update), the 1000 smallest and largest finite values
+  exactly, and a KLL quantile sketch (Apache
   DataSketches ``kll_doubles_sketch``, ``k=1000``: 0.28% rank error with
   99% confidence) of the finite values;
 - categorical, boolean and string columns: rows, missing, exact counts per
@@ -14,8 +15,10 @@ drift can be tested from two profiles without the rows:
 
 Contents:
 
-- :class:`ProfileSettings`, :class:`ColumnProfile`, :class:`DatasetProfile`
-  -- frozen values, strict JSON (``to_dict``/``from_dict``, sketches in base64);
+- :class:`ProfileSettings` -- sketch sizes (``k``, ``max_categories``,
+  ``frequent_lg_max_k``, ``tail_size``);
+- :class:`ColumnProfile`, :class:`DatasetProfile` -- frozen values, strict
+  JSON (``to_dict``/``from_dict``, sketches and tails in base64);
 - :func:`profile_column`, :func:`profile_frame` -- build them chunk by chunk
   (DataFrames, Arrow tables, record-batch streams, generators of chunks);
 - :func:`merge`, :func:`merge_all` -- the profile of a union of partitions;
@@ -40,7 +43,6 @@ from loopml.monitoring.profile.column import (
     PROFILE_FORMAT_VERSION,
     ColumnProfile,
     ProfileKind,
-    ProfileSettings,
 )
 from loopml.monitoring.profile.compare import column_drift_from_profiles, drift_from_profiles
 from loopml.monitoring.profile.dataset import DatasetProfile
@@ -54,6 +56,7 @@ from loopml.monitoring.profile.drift import (
     psi_from_profiles,
     wasserstein_from_profiles,
 )
+from loopml.monitoring.profile.settings import ProfileSettings
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",

@@ -17,10 +17,11 @@ from numpy.typing import NDArray
 
 from loopml.errors import MonitoringError
 from loopml.monitoring.profile._convert import where
-from loopml.monitoring.profile.column import ColumnProfile, ProfileKind, ProfileSettings
+from loopml.monitoring.profile.column import ColumnProfile, ProfileKind
+from loopml.monitoring.profile.settings import ProfileSettings
 from loopml.schema import ColumnName
 
-__all__ = ["Accumulator", "CategoryAccumulator", "NumericAccumulator", "thaw"]
+__all__ = ["Accumulator", "CategoryAccumulator", "NumericAccumulator", "new_accumulator", "thaw"]
 
 
 class NumericAccumulator:
@@ -33,6 +34,8 @@ class NumericAccumulator:
         self.mean = self.m2 = 0.0
         self.minimum, self.maximum = math.inf, -math.inf
         self.sketch = datasketches.kll_doubles_sketch(settings.k)
+        self.low: NDArray[np.float64] = np.empty(0)
+        self.high: NDArray[np.float64] = np.empty(0)
 
     def add(self, values: NDArray[np.float64]) -> None:
         """Add one chunk: ``float64`` values with ``NaN`` for missing."""
@@ -53,6 +56,7 @@ class NumericAccumulator:
             m2 = float(np.square(scaled - mean).sum()) * scale * scale
         self._combine(int(finite.size), mean * scale, m2, low, high)
         self.sketch.update(finite)
+        self._keep_tails(finite, finite)
 
     def _combine(self, n: int, mean: float, m2: float, low: float, high: float) -> None:
         if self.n_finite == 0:  # nothing to pool with (and no inf * 0 on huge values)
@@ -66,6 +70,19 @@ class NumericAccumulator:
         self.n_finite = total
         self.minimum, self.maximum = min(self.minimum, low), max(self.maximum, high)
 
+    def _keep_tails(self, low: NDArray[np.float64], high: NDArray[np.float64]) -> None:
+        """Keep the ``tail_size`` smallest and largest values seen (exact under merging)."""
+        m = self.settings.tail_size
+        if m == 0:
+            return
+        lows = np.concatenate((self.low, low))
+        highs = np.concatenate((self.high, high))
+        if lows.size > m:
+            lows = np.partition(lows, m - 1)[:m]
+        if highs.size > m:
+            highs = np.partition(highs, highs.size - m)[highs.size - m :]
+        self.low, self.high = np.sort(lows), np.sort(highs)
+
     def merge(self, other: NumericAccumulator) -> None:
         """Absorb ``other`` (left unchanged)."""
         self.count += other.count
@@ -75,6 +92,7 @@ class NumericAccumulator:
         if other.n_finite:
             self._combine(other.n_finite, other.mean, other.m2, other.minimum, other.maximum)
             self.sketch.merge(other.sketch)
+            self._keep_tails(other.low, other.high)
 
     def freeze(self) -> ColumnProfile:
         """Return the profile of everything added so far."""
@@ -92,6 +110,8 @@ class NumericAccumulator:
             mean=self.mean if some else None,
             m2=self.m2,
             quantile_sketch=bytes(self.sketch.serialize()),
+            low_tail=tuple(self.low.tolist()),
+            high_tail=tuple(self.high.tolist()),
         )
 
     @classmethod
@@ -107,10 +127,13 @@ class NumericAccumulator:
             acc.minimum = math.inf if profile.minimum is None else profile.minimum
             acc.maximum = -math.inf if profile.maximum is None else profile.maximum
         acc.sketch = profile.kll()
-        if acc.sketch.n != acc.n_finite:
+        acc.low = np.array(profile.low_tail, dtype=np.float64)
+        acc.high = np.array(profile.high_tail, dtype=np.float64)
+        tails = min(profile.settings.tail_size, acc.n_finite)
+        if acc.sketch.n != acc.n_finite or acc.low.size != tails or acc.high.size != tails:
             raise MonitoringError(
-                f"{where(profile.name)}: profile holds {acc.n_finite} finite values "
-                f"but its quantile sketch {acc.sketch.n}"
+                f"{where(profile.name)}: profile holds {acc.n_finite} finite values but its "
+                f"quantile sketch {acc.sketch.n} and its tails {acc.low.size}/{acc.high.size}"
             )
         return acc
 

@@ -17,8 +17,9 @@ from loopml.monitoring.profile._accumulate import (
     thaw,
 )
 from loopml.monitoring.profile._convert import label_counts, numeric_values, where
-from loopml.monitoring.profile.column import ColumnProfile, ProfileKind, ProfileSettings
+from loopml.monitoring.profile.column import ColumnProfile, ProfileKind
 from loopml.monitoring.profile.dataset import DatasetProfile
+from loopml.monitoring.profile.settings import ProfileSettings
 from loopml.schema import ColumnName, LogicalType, Schema
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "merge", "merge_all", "profile_column", "profile_frame"]

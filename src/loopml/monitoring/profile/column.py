@@ -7,8 +7,6 @@ after it is made; :func:`loopml.monitoring.profile.merge` builds a new one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,76 +14,22 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import datasketches
+import numpy as np
+from numpy.typing import NDArray
 
 from loopml.errors import ConfigurationError, MonitoringError
 from loopml.monitoring.profile._convert import where
+from loopml.monitoring.profile._serial import Reader, b64, float_out
+from loopml.monitoring.profile.settings import ProfileSettings
 from loopml.schema import ColumnName
 
-__all__ = ["PROFILE_FORMAT_VERSION", "ColumnProfile", "ProfileKind", "ProfileSettings"]
+__all__ = ["PROFILE_FORMAT_VERSION", "ColumnProfile", "ProfileKind"]
 
 ProfileKind = Literal["numeric", "categorical"]
 """How a column is profiled: quantile sketch of numbers, or category counts."""
 
 PROFILE_FORMAT_VERSION = 1
 """Version of the dict/JSON layout written by :meth:`ColumnProfile.to_dict`."""
-
-
-@dataclass(frozen=True)
-class ProfileSettings:
-    """Sketch sizes of a profile; profiles merge only with equal settings.
-
-    Parameters
-    ----------
-    k : int, default 1000
-        Size of the KLL quantile sketch of numeric columns (8..65535). Its
-        normalised rank error, with 99% confidence, is 0.28% at ``k=1000``
-        for a rank, CDF or quantile query ("single-sided") and 0.36% for the
-        mass of one bin ("double-sided", PMF); 1.33% / 1.65% at the
-        DataSketches default ``k=200`` (see :meth:`ColumnProfile.rank_error`).
-        The sketch keeps about 2900 values (23 KB) at ``k=1000`` from 10**5
-        to 10**7 rows, never the column. Why not 200: on 200000-row normal
-        columns, the sketch's own noise moved the Jensen–Shannon distance by
-        up to 0.023 and the normalised Wasserstein distance by up to 0.024
-        at ``k=200`` (a quarter of their 0.1 drift thresholds), and by 0.006
-        at ``k=1000``.
-    max_categories : int, default 1000
-        Categorical columns keep exact counts while they have at most this
-        many distinct labels; beyond it, a frequent-items sketch.
-    frequent_lg_max_k : int, default 12
-        Base-2 log of the frequent-items sketch's hash map (3..26): it tracks
-        up to ``0.75 * 2**frequent_lg_max_k`` labels (3072) and every count
-        it reports is off by at most ``3.5 / 2**frequent_lg_max_k`` of the
-        rows (0.085%).
-
-    Raises
-    ------
-    ConfigurationError
-        If a value is out of range; the message names the field.
-    """
-
-    k: int = 1000
-    max_categories: int = 1000
-    frequent_lg_max_k: int = 12
-
-    def __post_init__(self) -> None:
-        for name, low, high in (
-            ("k", 8, 65535),
-            ("max_categories", 1, 2**31),
-            ("frequent_lg_max_k", 3, 26),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigurationError(
-                    f"ProfileSettings.{name} must be an integer in [{low}, {high}], got {value!r}"
-                )
-
-    def to_dict(self) -> dict[str, int]:
-        """Return a JSON-ready dict."""
-        return {
-            "k": self.k,
-            "max_categories": self.max_categories,
-            "frequent_lg_max_k": self.frequent_lg_max_k,
-        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +66,11 @@ class ColumnProfile:
     quantile_sketch : bytes or None
         Numeric only: serialised ``datasketches.kll_doubles_sketch`` of the
         finite values (KLL [2]_).
+    low_tail, high_tail : tuple of float
+        Numeric only: the ``settings.tail_size`` smallest / largest finite
+        values (all of them when fewer), ascending; exact, and exactly
+        mergeable (the smallest values of a union are among the smallest of
+        its parts).
     categories : mapping of str to int or None
         Categorical only: exact count per label (labels as in
         :mod:`loopml.monitoring.profile._convert`) while there are at most
@@ -154,6 +103,8 @@ class ColumnProfile:
     mean: float | None = None
     m2: float = 0.0
     quantile_sketch: bytes | None = None
+    low_tail: tuple[float, ...] = ()
+    high_tail: tuple[float, ...] = ()
     categories: Mapping[str, int] | None = None
     frequent_sketch: bytes | None = None
 
@@ -215,10 +166,26 @@ class ColumnProfile:
 
     @property
     def is_exact(self) -> bool:
-        """Whether every statistic is exact (no sketch has had to forget anything yet)."""
+        """Whether every statistic is exact (no sketch has had to forget anything yet).
+
+        Numeric: the KLL sketch still holds every value, or the tails do
+        (``n_finite <= 2 * tail_size``).
+        """
         if self.kind == "categorical":
             return self.frequent_sketch is None
-        return not self.kll().is_estimation_mode()
+        return self.finite_values() is not None
+
+    def finite_values(self) -> NDArray[np.float64] | None:
+        """All finite values, sorted, when the profile still knows them; else ``None``."""
+        low, high, n = self.low_tail, self.high_tail, self.n_finite
+        if n <= len(low):
+            return np.array(low, dtype=np.float64)
+        if n <= len(low) + len(high):
+            return np.array(low + high[len(low) + len(high) - n :], dtype=np.float64)
+        sketch = self.kll()
+        if sketch.is_estimation_mode():
+            return None
+        return np.sort(np.array([item for item, _ in sketch], dtype=np.float64))
 
     def rank_error(self, *, pmf: bool = False) -> float:
         """Normalised rank error of the quantile sketch, with 99% confidence.
@@ -236,10 +203,9 @@ class ColumnProfile:
             (0.0028 / 0.0036 at ``k=1000``), or 0.0 while the sketch still
             holds every value.
         """
-        sketch = self.kll()
-        if not sketch.is_estimation_mode():
+        if self.is_exact:
             return 0.0
-        return float(sketch.normalized_rank_error(pmf))
+        return float(self.kll().normalized_rank_error(pmf))
 
     def quantiles(self, ranks: Sequence[float]) -> list[float]:
         """Approximate quantiles of the finite values.
@@ -338,15 +304,17 @@ class ColumnProfile:
                 "negative_infinity": self.negative_infinity,
                 "minimum": self.minimum,
                 "maximum": self.maximum,
-                "mean": _float_out(self.mean),
-                "m2": _float_out(self.m2),
-                "quantile_sketch": _b64(self.quantile_sketch),
+                "mean": float_out(self.mean),
+                "m2": float_out(self.m2),
+                "quantile_sketch": b64(self.quantile_sketch),
+                "low_tail": b64(np.array(self.low_tail, dtype="<f8").tobytes()),
+                "high_tail": b64(np.array(self.high_tail, dtype="<f8").tobytes()),
             },
             "categorical": None
             if numeric
             else {
                 "categories": None if self.categories is None else dict(self.categories),
-                "frequent_sketch": _b64(self.frequent_sketch),
+                "frequent_sketch": b64(self.frequent_sketch),
             },
         }
 
@@ -360,7 +328,7 @@ class ColumnProfile:
             If the layout version is unknown or a field is missing, of the
             wrong type or not decodable; the message names the column and field.
         """
-        reader = _Reader(data, data.get("name") if isinstance(data, Mapping) else None)
+        reader = Reader(data, data.get("name") if isinstance(data, Mapping) else None)
         version = data.get("format_version", PROFILE_FORMAT_VERSION)
         if version != PROFILE_FORMAT_VERSION:
             raise MonitoringError(
@@ -386,7 +354,7 @@ class ColumnProfile:
             "settings": settings,
         }
         if kind == "numeric":
-            part = _Reader(reader.get("numeric", dict), name, prefix="numeric.")
+            part = Reader(reader.get("numeric", dict), name, prefix="numeric.")
             numeric = cls(
                 **common,
                 positive_infinity=part.get("positive_infinity", int),
@@ -396,10 +364,21 @@ class ColumnProfile:
                 mean=part.number("mean", optional=True),
                 m2=part.number("m2") or 0.0,
                 quantile_sketch=part.sketch("quantile_sketch", optional=False),
+                low_tail=part.floats("low_tail"),
+                high_tail=part.floats("high_tail"),
             )
-            numeric.kll()  # refuse corrupt bytes now, not at the first query
+            sketch = numeric.kll()  # refuse corrupt bytes now, not at the first query
+            tails = min(settings.tail_size, max(numeric.n_finite, 0))
+            if sketch.n != numeric.n_finite or {len(numeric.low_tail), len(numeric.high_tail)} != {
+                tails
+            }:
+                raise MonitoringError(
+                    f"{where(name)}: profile counts {numeric.n_finite} finite values but its "
+                    f"quantile sketch holds {sketch.n} and its tails "
+                    f"{len(numeric.low_tail)}/{len(numeric.high_tail)}"
+                )
             return numeric
-        part = _Reader(reader.get("categorical", dict), name, prefix="categorical.")
+        part = Reader(reader.get("categorical", dict), name, prefix="categorical.")
         categories = part.data.get("categories")
         if categories is not None and not (
             isinstance(categories, dict)
@@ -416,55 +395,3 @@ class ColumnProfile:
         )
         categorical.frequent()
         return categorical
-
-
-def _b64(raw: bytes | None) -> str | None:
-    return None if raw is None else base64.b64encode(raw).decode("ascii")
-
-
-def _float_out(value: float | None) -> float | str | None:
-    if value is None or math.isfinite(value):
-        return value
-    return repr(value)  # "inf", "-inf" or "nan": strict JSON has no such numbers
-
-
-class _Reader:
-    """Typed field access to one JSON object, with messages naming column and field."""
-
-    def __init__(self, data: Any, name: object, *, prefix: str = "") -> None:
-        if not isinstance(data, Mapping):
-            raise MonitoringError(f"{where(name)}: profile must be a JSON object, got {data!r}")
-        self.data, self.name, self.prefix = data, name, prefix
-
-    def _fail(self, key: str, wanted: str) -> MonitoringError:
-        got = self.data.get(key, "<absent>")
-        return MonitoringError(
-            f"{where(self.name)}: profile field {self.prefix}{key} must be {wanted}, got {got!r}"
-        )
-
-    def get(self, key: str, kind: type) -> Any:
-        value = self.data.get(key)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self._fail(key, kind.__name__)
-        return value
-
-    def number(self, key: str, *, optional: bool = False) -> float | None:
-        value = self.data.get(key)
-        if value is None and optional:
-            return None
-        if value in ("inf", "-inf", "nan"):
-            return float(value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._fail(key, "a number")
-        return float(value)
-
-    def sketch(self, key: str, *, optional: bool) -> bytes | None:
-        value = self.data.get(key)
-        if value is None and optional:
-            return None
-        if not isinstance(value, str):
-            raise self._fail(key, "a base64 string")
-        try:
-            return base64.b64decode(value.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
-            raise self._fail(key, "a base64 string") from None

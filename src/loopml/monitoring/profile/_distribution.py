@@ -1,0 +1,108 @@
+"""The distribution a numeric profile stands for: exact tails, the KLL sketch in between.
+
+A profile knows its ``tail_size`` smallest and largest finite values
+exactly and the rest through its KLL sketch. :class:`Distribution` answers
+"how many values are below ``x``" from the exact tails when ``x`` lies in
+them and from the sketch otherwise, so the error is 0 in the tails and the
+sketch's rank error ``eps`` in between; when the profile still knows every
+value, every answer is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from loopml.monitoring.profile.column import ColumnProfile
+
+__all__ = ["Distribution"]
+
+Floats = NDArray[np.float64]
+
+
+class Distribution:
+    """Counts below any point, bins and quantiles of one numeric profile."""
+
+    def __init__(self, profile: ColumnProfile) -> None:
+        self.n_finite = profile.n_finite
+        self.negative, self.positive = profile.negative_infinity, profile.positive_infinity
+        self.n = profile.n_values
+        self.exact = profile.finite_values()
+        self.low = np.array(profile.low_tail, dtype=np.float64)
+        self.high = np.array(profile.high_tail, dtype=np.float64)
+        self.sketch = profile.kll()
+        pairs = list(self.sketch) if self.exact is None else []
+        items = np.array([p[0] for p in pairs], dtype=np.float64)
+        weights = np.array([p[1] for p in pairs], dtype=np.float64)
+        order = np.argsort(items, kind="stable")
+        self.items = items[order]
+        self.cumulative = np.concatenate(([0.0], np.cumsum(weights[order])))
+
+    def support(self) -> Floats:
+        """Finite points where the counts may jump (sorted, unique)."""
+        if self.exact is not None:
+            return np.unique(self.exact)
+        return np.union1d(self.items, np.concatenate((self.low, self.high)))
+
+    def count_below(self, x: Floats, *, strict: bool = False) -> Floats:
+        """Finite values ``<= x`` (``< x`` when ``strict``) for finite points ``x``."""
+        side: Literal["left", "right"] = "left" if strict else "right"
+        if self.exact is not None:
+            return np.searchsorted(self.exact, x, side=side).astype(np.float64)
+        counts = self.cumulative[np.searchsorted(self.items, x, side=side)]
+        if self.low.size:
+            # every value below the largest low-tail value is in the low tail, every
+            # value above the smallest high-tail value in the high tail
+            top_of_low, bottom_of_high = self.low[-1], self.high[0]
+            in_low = x <= top_of_low if strict else x < top_of_low
+            in_high = x > bottom_of_high if strict else x >= bottom_of_high
+            above = self.high.size - np.searchsorted(self.high, x, side=side)
+            counts = np.where(in_low, np.searchsorted(self.low, x, side=side), counts)
+            counts = np.where(in_high, self.n_finite - above, counts)
+        return np.asarray(counts, dtype=np.float64)
+
+    def cdf(self, x: Floats) -> Floats:
+        """Share of the non-missing values (``±inf`` included) ``<= x``; ``x`` may be infinite."""
+        safe = np.where(np.isfinite(x), x, 0.0)
+        counts = self.negative + self.count_below(safe)
+        counts = np.where(x == -np.inf, self.negative, np.where(x == np.inf, self.n, counts))
+        return np.asarray(counts / self.n, dtype=np.float64)
+
+    def bin_counts(self, edges: Floats) -> Floats:
+        """Values in ``[edges[i], edges[i+1])``; edges run from ``-inf`` to ``+inf``.
+
+        ``-inf`` values fall in the first bin and ``+inf`` in the last, as
+        :func:`loopml.stats.binning.bin_counts` puts them.
+        """
+        below = self.count_below(edges[1:-1], strict=True)
+        cumulative = np.concatenate(([0.0], below, [float(self.n_finite)]))
+        counts = np.clip(np.diff(cumulative), 0.0, None)
+        counts[0] += self.negative
+        counts[-1] += self.positive
+        return counts
+
+    def quantiles(self, levels: Sequence[float]) -> Floats:
+        """``numpy.quantile`` of the finite values (linear), exact where the tails reach.
+
+        The order statistics around position ``level * (n_finite - 1)`` are
+        read from the tails when they lie there; otherwise the KLL sketch's
+        quantile (true rank within ``eps`` of ``level``) stands in.
+        """
+        if self.exact is not None:
+            return np.asarray(np.quantile(self.exact, levels), dtype=np.float64)
+        result = np.asarray(self.sketch.get_quantiles(list(levels)), dtype=np.float64)
+        offset = self.n_finite - self.high.size  # position of high[0]
+        for i, level in enumerate(levels):
+            position = level * (self.n_finite - 1)
+            lo, hi = int(np.floor(position)), int(np.ceil(position))
+            if hi < self.low.size:
+                pair = self.low[lo], self.low[hi]
+            elif lo >= offset:
+                pair = self.high[lo - offset], self.high[hi - offset]
+            else:
+                continue
+            result[i] = pair[0] + (position - lo) * (pair[1] - pair[0])
+        return result
