@@ -103,3 +103,36 @@ def test_column_override_and_wrong_kind() -> None:
     )
     with pytest.raises(ConfigurationError, match="column 'c'"):
         column_drift("c", np.array(["a"]), np.array(["a"]), kind="categorical", config=config)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(60, dtype=np.int64) % 9,
+        np.sqrt(np.arange(60.0)),
+        np.linspace(0.0, 1.0, 60, dtype=np.float32),
+        np.arange(60) % 3 == 0,
+    ],
+    ids=["int64", "float64", "float32", "bool"],
+)
+def test_numpy_numbers_take_the_fast_path_to_the_same_result(values: np.ndarray) -> None:
+    ref, cur = values[:40], values[25:]
+    fast = column_drift("x", ref, cur, kind="numeric")
+    general = column_drift("x", ref.astype(object), cur.astype(object), kind="numeric")
+    assert fast == general
+
+
+def test_masked_array_entries_count_as_missing() -> None:
+    ref = np.ma.array([1.0, 2.0, 3.0, 99.0], mask=[False, False, False, True])
+    drift = column_drift("x", ref, np.array([1.0, 2.0, 3.0]), kind="numeric")
+    assert drift.missing_reference == pytest.approx(0.25)
+    assert drift.statistic == 0.0
+
+
+def test_numpy_scalar_labels_count_like_python_labels() -> None:
+    plain = np.array(["a", "b", "b", None, 1, 2], dtype=object)
+    wrapped = np.array([np.str_("a"), "b", np.str_("b"), None, np.int64(1), 2], dtype=object)
+    cur = np.array(["a", "a", "b", 1, 2, 2], dtype=object)
+    assert column_drift("c", wrapped, cur, kind="categorical") == column_drift(
+        "c", plain, cur, kind="categorical"
+    )

@@ -28,6 +28,9 @@ __all__ = ["ColumnDrift", "ColumnKind", "column_drift"]
 
 ColumnKind = Literal["numeric", "categorical", "unsupported"]
 
+_PLAIN_LABELS = frozenset({str, int, float, bool})
+"""Label types that need no unwrapping (numpy scalars become Python ones by ``.item()``)."""
+
 
 @dataclass(frozen=True)
 class ColumnDrift:
@@ -147,14 +150,29 @@ def _run(
     )
 
 
+def _plain_numbers(values: ArrayLike) -> bool:
+    """Whether ``values`` is a plain 1-D numpy array of bools, integers or floats."""
+    return (
+        type(values) is np.ndarray  # not a subclass: a masked array's mask would be lost
+        and values.ndim == 1
+        and values.dtype.kind in "biuf"
+    )
+
+
 def _clean(
     values: ArrayLike, *, name: str | int, kind: str
 ) -> tuple[NDArray[Any], int, str | None]:
     """Return (non-missing values, number of rows, note on left-out values)."""
+    if kind != "categorical" and _plain_numbers(values):
+        # Numbers already (bool, int, float): skip pandas' masked-array round trip.
+        floats = np.asarray(values).astype(np.float64)
+        return floats[~np.isnan(floats)], floats.size, None
     series = pd.Series(np.asarray(values, dtype=object) if kind == "categorical" else values)
     n_rows = len(series)
     if kind == "categorical":
         kept = series[~series.isna()].to_numpy(dtype=object)
+        if set(map(type, kept)) <= _PLAIN_LABELS:  # no numpy scalar to unwrap
+            return kept, n_rows, None
         return (
             np.array([v.item() if isinstance(v, np.generic) else v for v in kept], dtype=object),
             n_rows,
