@@ -11,12 +11,13 @@ value, every answer is exact.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from loopml.monitoring.profile.column import ColumnProfile
+if TYPE_CHECKING:  # the profile imports this module to answer its own quantiles
+    from loopml.monitoring.profile.column import ColumnProfile
 
 __all__ = ["Distribution"]
 
@@ -85,24 +86,36 @@ class Distribution:
         return counts
 
     def quantiles(self, levels: Sequence[float]) -> Floats:
-        """``numpy.quantile`` of the finite values (linear), exact where the tails reach.
+        """Quantiles of the finite values, linear as ``numpy.quantile``, exact where known.
 
         The order statistics around position ``level * (n_finite - 1)`` are
-        read from the tails when they lie there; otherwise the KLL sketch's
-        quantile (true rank within ``eps`` of ``level``) stands in.
+        read from the exact values or the tails when they lie there;
+        otherwise the KLL sketch's quantile (true rank within ``eps`` of
+        ``level``) stands in.
         """
-        if self.exact is not None:
-            return np.asarray(np.quantile(self.exact, levels), dtype=np.float64)
-        result = np.asarray(self.sketch.get_quantiles(list(levels)), dtype=np.float64)
+        known = self.exact
+        sketched = None if known is not None else self.sketch.get_quantiles(list(levels))
         offset = self.n_finite - self.high.size  # position of high[0]
+        result = np.empty(len(levels), dtype=np.float64)
         for i, level in enumerate(levels):
             position = level * (self.n_finite - 1)
             lo, hi = int(np.floor(position)), int(np.ceil(position))
-            if hi < self.low.size:
+            if known is not None:
+                pair = known[lo], known[hi]
+            elif hi < self.low.size:
                 pair = self.low[lo], self.low[hi]
             elif lo >= offset:
                 pair = self.high[lo - offset], self.high[hi - offset]
             else:
+                assert sketched is not None
+                result[i] = sketched[i]
                 continue
-            result[i] = pair[0] + (position - lo) * (pair[1] - pair[0])
+            result[i] = _lerp(float(pair[0]), float(pair[1]), position - lo)
         return result
+
+
+def _lerp(low: float, high: float, t: float) -> float:
+    """``low + t (high - low)``, without ``inf * 0`` at the ends on huge values."""
+    if t == 0.0 or low == high:
+        return low
+    return low + t * (high - low)

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from loopml.errors import ConfigurationError, MonitoringError
 from loopml.monitoring.profile._convert import where
+from loopml.monitoring.profile._distribution import Distribution
 from loopml.monitoring.profile._serial import Reader, b64, float_out
 from loopml.monitoring.profile.settings import ProfileSettings
 from loopml.schema import ColumnName
@@ -89,6 +90,17 @@ class ColumnProfile:
     .. [3] D. Anderson et al., "A high-performance algorithm for identifying
        frequent items in data streams", IMC 2017; Apache DataSketches,
        "Frequent Items".
+
+    Examples
+    --------
+    >>> from loopml.monitoring.profile import merge, profile_column
+    >>> left = profile_column([1.0, 2.0, float("nan")], "numeric", name="x")
+    >>> right = profile_column([3.0, float("inf")], "numeric", name="x")
+    >>> both = merge(left, right)
+    >>> both.count, both.missing, both.positive_infinity, both.quantiles([0.5])
+    (5, 1, 1, [2.0])
+    >>> ColumnProfile.from_dict(both.to_dict()) == both
+    True
     """
 
     name: ColumnName | None
@@ -208,7 +220,13 @@ class ColumnProfile:
         return float(self.kll().normalized_rank_error(pmf))
 
     def quantiles(self, ranks: Sequence[float]) -> list[float]:
-        """Approximate quantiles of the finite values.
+        """Quantiles of the finite values.
+
+        Where the profile knows the order statistics around rank ``r`` (an
+        exact profile, or ``r`` inside the exact tails) this is
+        ``numpy.quantile`` (linear interpolation); elsewhere the KLL
+        sketch's quantile, a value of the column whose true rank is within
+        :meth:`rank_error` of ``r``.
 
         Parameters
         ----------
@@ -218,12 +236,17 @@ class ColumnProfile:
         Returns
         -------
         list of float
-            One value per rank, each a value of the column whose true rank
-            is within :meth:`rank_error` of the asked rank; empty without
-            finite values.
+            One value per rank; empty without finite values.
+
+        Raises
+        ------
+        MonitoringError
+            If this is not a numeric profile.
         """
-        sketch = self.kll()
-        return [] if sketch.is_empty() else [float(q) for q in sketch.get_quantiles(ranks)]
+        if self.n_finite == 0:
+            self.kll()  # a categorical profile raises here
+            return []
+        return [float(q) for q in Distribution(self).quantiles(ranks)]
 
     @property
     def category_error(self) -> int:
@@ -368,10 +391,14 @@ class ColumnProfile:
                 high_tail=part.floats("high_tail"),
             )
             sketch = numeric.kll()  # refuse corrupt bytes now, not at the first query
-            tails = min(settings.tail_size, max(numeric.n_finite, 0))
-            if sketch.n != numeric.n_finite or {len(numeric.low_tail), len(numeric.high_tail)} != {
-                tails
-            }:
+            tails = min(settings.tail_size, numeric.n_finite)
+            counts = (numeric.missing, numeric.positive_infinity, numeric.negative_infinity)
+            if (
+                min(counts) < 0
+                or numeric.n_finite < 0
+                or sketch.n != numeric.n_finite
+                or {len(numeric.low_tail), len(numeric.high_tail)} != {tails}
+            ):
                 raise MonitoringError(
                     f"{where(name)}: profile counts {numeric.n_finite} finite values but its "
                     f"quantile sketch holds {sketch.n} and its tails "
