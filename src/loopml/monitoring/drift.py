@@ -286,10 +286,14 @@ def compute_drift(
     for name in names:
         logical_type = _logical_type(by_name[name])
         present = name in reference.columns and name in current.columns
+        # Distinct values decide the test of categorical columns and whether a
+        # numeric one is few-valued; a column that can never be (a float column
+        # under the loopml preset) skips counting them, a hash of every value.
+        counted = logical_type in _CATEGORICAL or (
+            logical_type in _NUMERIC and config.few_valued(logical_type, 0)
+        )
         n_unique = (
-            _n_unique(reference[name], current[name], config)
-            if present and logical_type in _NUMERIC | _CATEGORICAL
-            else None
+            _n_unique(reference[name], current[name], config) if present and counted else None
         )
         kind = _kind(logical_type, n_unique, config)
         if kind == "unsupported":
