@@ -327,6 +327,16 @@ def test_values_a_kind_cannot_take_raise_monitoring_error_naming_the_column() ->
         profile_column([1.0], "datetime", name="m")  # type: ignore[arg-type]
 
 
+class _ArrowStream:
+    """An Arrow C stream producer that is no pyarrow object (as a polars frame is)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
 def _kinds() -> dict[str | int, ProfileKind]:
     return {"x": "numeric", "city": "categorical"}
 
@@ -342,6 +352,7 @@ def test_profile_frame_reads_frames_arrow_and_streams_alike() -> None:
         table.to_reader(max_chunksize=999),
         (frame.iloc[i : i + 1_234] for i in range(0, 5_000, 1_234)),
         iter(table.to_batches(max_chunksize=2_000)),
+        _ArrowStream(table),
     ]
     profiles = [profile_frame(data, _kinds(), chunk_rows=700) for data in inputs]
     for profile in profiles:

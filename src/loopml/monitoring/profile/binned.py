@@ -90,6 +90,18 @@ def chi_square_from_profiles(
     does (no continuity correction; a single category gives statistic 0,
     p-value 1); effect size Cramér's V.
 
+    Parameters
+    ----------
+    reference, current : ColumnProfile
+        Categorical profiles.
+    threshold : float, default 0.05
+        Significance level; drift when ``p_value < threshold``.
+
+    Returns
+    -------
+    DriftTestResult
+        ``method="chi_square"``, ``effect_size`` = Cramér's V (``"cramers_v"``).
+
     Raises
     ------
     MonitoringError
@@ -154,10 +166,24 @@ def jensen_shannon_from_profiles(
 
     Numeric: the ``n_bins`` equal-width bins of
     :func:`loopml.stats.binning.union_edges` over the exact union range
-    (from the profiles' minimum and maximum), filled from the sketches with
-    ``±inf`` in the outer bins; categorical: counts over the union of
-    labels. Exact profiles with at most 10000 values:
-    :func:`loopml.stats.jensen_shannon_distance` on the rows.
+    (from the profiles' minimum and maximum), filled from the profiles
+    (exact tails, the sketch in between) with ``±inf`` in the outer bins;
+    categorical: counts over the union of labels. Exact profiles with at
+    most 10000 values: :func:`loopml.stats.jensen_shannon_distance` on the rows.
+
+    Parameters
+    ----------
+    reference, current : ColumnProfile
+        Profiles of the same kind.
+    threshold : float, default 0.1
+        Drift when ``statistic >= threshold``.
+    n_bins : int, default 10
+        Equal-width bins for numeric profiles.
+
+    Returns
+    -------
+    DriftTestResult
+        ``method="jensen_shannon"``, statistic in ``[0, 1]``, ``p_value=None``.
 
     Raises
     ------
@@ -194,12 +220,29 @@ def psi_from_profiles(
     """Population Stability Index from two profiles.
 
     Numeric: bins at the reference quantiles ``1/n_bins ... (n_bins-1)/n_bins``
-    read from the reference sketch (duplicates merged, open outer bins, a
-    constant reference as in :func:`loopml.stats.binning.quantile_edges`),
-    filled from both sketches; categorical: counts over the union of
-    labels. The index is :func:`loopml.stats.psi_from_counts`. Exact
-    profiles with at most 10000 values:
-    :func:`loopml.stats.population_stability_index` on the rows.
+    read from the reference profile (``numpy.quantile``'s interpolation where
+    the exact tails reach, the sketch quantile elsewhere; duplicates merged,
+    open outer bins, a constant reference as in
+    :func:`loopml.stats.binning.quantile_edges`), filled from both profiles;
+    categorical: counts over the union of labels. The index is
+    :func:`loopml.stats.psi_from_counts`. Exact profiles with at most 10000
+    values: :func:`loopml.stats.population_stability_index` on the rows.
+
+    Parameters
+    ----------
+    reference, current : ColumnProfile
+        Profiles of the same kind.
+    threshold : float, default 0.2
+        Drift when ``statistic >= threshold``.
+    n_bins : int, default 10
+        Reference-quantile bins for numeric profiles.
+    smoothing : float, default 1e-4
+        Additive smoothing of the bin shares (:func:`loopml.stats.psi_from_counts`).
+
+    Returns
+    -------
+    DriftTestResult
+        ``method="psi"``, statistic >= 0, ``p_value=None``.
 
     Raises
     ------
@@ -235,6 +278,20 @@ def hellinger_from_profiles(
     On the same bins as :func:`psi_from_profiles` (reference quantiles) or
     the union of labels, as ``loopml.stats.hellinger_distance`` bins raw
     samples; in ``[0, 1]``.
+
+    Parameters
+    ----------
+    reference, current : ColumnProfile
+        Profiles of the same kind.
+    threshold : float, default 0.1
+        Drift when ``statistic >= threshold``.
+    n_bins : int, default 10
+        Reference-quantile bins for numeric profiles.
+
+    Returns
+    -------
+    DriftTestResult
+        ``method="hellinger"``, statistic in ``[0, 1]``, ``p_value=None``.
 
     Raises
     ------

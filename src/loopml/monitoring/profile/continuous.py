@@ -30,6 +30,7 @@ def _numeric(profile: ColumnProfile, method: str) -> None:
 
 
 def empty(method: str, role: str, what: str) -> MonitoringError:
+    """The "not enough data" error :mod:`loopml.stats` raises for an empty sample."""
     return MonitoringError(f"{method}: not enough data in the {role} sample (0 {what})")
 
 
@@ -51,6 +52,13 @@ def _expand(profile: ColumnProfile, *, with_inf: bool) -> NDArray[np.float64] | 
 def both(
     reference: ColumnProfile, current: ColumnProfile, method: str, *, with_inf: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Check two numeric profiles; return both sides' rows when they are exact and small.
+
+    Raises
+    ------
+    MonitoringError
+        If a profile is categorical or has no value the test can use.
+    """
     for role, profile in (("reference", reference), ("current", current)):
         _numeric(profile, method)
         if (profile.n_values if with_inf else profile.n_finite) == 0:
@@ -66,9 +74,10 @@ def ks_from_profiles(
     """Two-sample Kolmogorov–Smirnov test from two numeric profiles.
 
     ``D`` is the largest gap between the two CDFs the profiles describe
-    (``±inf`` counts at the ends, the KLL sketch in between), evaluated at
-    every value either sketch retains, where the step functions jump; so it
-    is the exact supremum between the two sketched CDFs. Bound on the
+    (``±inf`` counts at the ends, exact tails, the KLL sketch in between),
+    evaluated at every value either profile retains, where the step
+    functions jump; so it is the exact supremum between the two profiled
+    CDFs. Bound on the
     difference to :func:`loopml.stats.ks_test` on the rows and the p-value:
     module docstring. Both profiles exact with at most 10000 values each:
     :func:`loopml.stats.ks_test` on the rows.
@@ -121,6 +130,8 @@ def reference_scale(reference: ColumnProfile, current: ColumnProfile) -> float:
     if scale > 0.0:
         return scale
     n_r, n_c = reference.n_finite, current.n_finite
+    if n_r + n_c == 0:
+        return 0.0
     mean_r, mean_c = reference.mean or 0.0, current.mean or 0.0
     delta = mean_c - mean_r
     m2 = reference.m2 + current.m2 + delta * delta * n_r * n_c / (n_r + n_c)
@@ -132,12 +143,14 @@ def wasserstein_from_profiles(
 ) -> DriftTestResult:
     """Normalised Wasserstein-1 distance from two numeric profiles.
 
-    ``W1`` between the two sketched distributions of the finite values
-    (:func:`scipy.stats.wasserstein_distance` on the retained values with
-    their KLL weights), divided by the reference standard deviation, which
-    the profile holds exactly (pooled standard deviation for a constant
-    reference, 0 when both are the same constant), as
-    :func:`loopml.stats.wasserstein_distance_norm`. Bound: module docstring.
+    ``W1`` is the area between the two profiled CDFs of the finite values
+    (exact tails, the KLL sketch in between), summed over the retained
+    values as :func:`scipy.stats.wasserstein_distance` sums over samples;
+    it is divided by the reference standard deviation, which the profile
+    holds exactly (pooled standard deviation for a constant reference, 0
+    when both are the same constant), as
+    :func:`loopml.stats.wasserstein_distance_norm`. Both profiles exact with
+    at most 10000 values: that function on the rows. Bound: module docstring.
 
     Parameters
     ----------
