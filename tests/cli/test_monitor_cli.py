@@ -111,7 +111,14 @@ def test_monitor_delivers_alerts_once_per_cooldown(
             app, ["monitor", "flights@champion", "--alerts", str(rules), "--json"]
         )
         assert first.exit_code == 0, first.output
-        alerts = json.loads(first.stdout[first.stdout.index("{") :])["alerts"]
+        data = json.loads(first.stdout[first.stdout.index("{") :])
+        alerts = data["alerts"]
+        assert data["schema_version"] == 2
+        assert data["quality"]["n_current"] == 1500
+        assert data["prediction_drift"]["scores"]["method"] == "ks"
+        assert len(data["over_time"]["windows"]) == 10
+        assert 0.5 < data["estimated"]["roc_auc"]["value"] < 1.0  # CBPE, no labels needed
+        assert data["over_time"]["windows"][0]["estimated"] is not None
         assert [a["rule"] for a in alerts["fired"]] == ["drift-share"]
         assert "did you mean" in alerts["findings"]["typo"]
         assert [body["rule"] for body in received] == ["drift-share"]

@@ -5,22 +5,44 @@ package (``reference.parquet``); the current window is what the server logged
 for the model between ``start`` and ``end`` (default: the most recent
 ``max_rows`` logged rows). Realised performance comes from the logged rows that
 have ground truth (joined by request id).
+
+Beside drift and realised performance the report carries, where they can be
+computed: data quality of the window against the contract; prediction drift
+(the model's scores on the reference against the logged scores); for binary
+classifiers whose reference holds the label, performance estimated without
+labels (CBPE, calibrated on the reference); and performance over time
+(:data:`OVER_TIME_WINDOWS` sub-windows of equal counts, realised beside
+estimated). A section that cannot be computed (a regressor, no label in the
+reference) is left out (``null``) and the reason logged.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from loopml.errors import MonitoringError
 from loopml.monitoring import DriftConfig, MonitoringReport, compute_drift, realised_performance
+from loopml.monitoring.cbpe import CBPE, CBPEEstimate
+from loopml.monitoring.prediction_drift import PredictionDrift, prediction_drift
+from loopml.monitoring.quality import data_quality
+from loopml.monitoring.windows import WindowedPerformance, performance_by_window
 
 if TYPE_CHECKING:
     from loopml.api import Client
 
-__all__ = ["current_window", "monitor_model"]
+__all__ = ["OVER_TIME_WINDOWS", "current_window", "monitor_model"]
+
+OVER_TIME_WINDOWS = 10
+"""Sub-windows of equal prediction counts in the report's performance over time."""
+MIN_CALIBRATION_ROWS = 500
+"""Labelled production rows of the version needed to calibrate CBPE on them."""
+
+_log = logging.getLogger(__name__)
 
 _LOG_COLUMNS = ("request_id", "version", "route", "timestamp", "latency_ms", "prediction", "score")
 
@@ -121,7 +143,15 @@ def monitor_model(
         performance = realised_performance(
             labelled["label"].to_numpy(dtype=float), labelled["score"].to_numpy(dtype=float)
         )
+    target = schema.target or label or _label_column(reference, schema.feature_names)
+    scores = _Scores.of(loaded, reference[features], target, reference)
+    own = current[current["version"] == version.version]
+    estimator = scores.estimator(labelled)
     report = MonitoringReport(
+        quality=data_quality(reference[features], current[features], schema),
+        prediction_drift=scores.drift(own),
+        estimated=_estimate(estimator, own),
+        over_time=_over_time(client, model, own, estimator),
         model=model,
         version=version.version,
         alias=None if str(ref).isdigit() or ref == "latest" else str(ref),
@@ -133,6 +163,86 @@ def monitor_model(
         labelled_rows=len(labelled),
     )
     return report, reference[features], current[features]
+
+
+class _Scores:
+    """The model's positive-class scores on the reference, and what they allow."""
+
+    def __init__(self, scores: np.ndarray | None, labels: np.ndarray | None) -> None:
+        self.scores = scores
+        self.labels = labels
+
+    @classmethod
+    def of(
+        cls, loaded: Any, features: pd.DataFrame, target: str | None, reference: pd.DataFrame
+    ) -> _Scores:
+        try:
+            scores = loaded.positive_score(features)
+        except Exception as error:  # noqa: BLE001 -- a report section, never the whole report
+            _log.info("no reference scores for prediction drift: %s", error)
+            return cls(None, None)
+        labels = None
+        if scores is not None and target is not None and target in reference.columns:
+            labels = pd.to_numeric(reference[target], errors="coerce").to_numpy(dtype=float)
+        return cls(scores, labels)
+
+    def drift(self, own: pd.DataFrame) -> PredictionDrift | None:
+        if self.scores is None or own["score"].isna().all():
+            return None
+        return prediction_drift(self.scores, own["score"].to_numpy(dtype=float))
+
+    def estimator(self, labelled: pd.DataFrame) -> CBPE | None:
+        """CBPE calibrated on labelled production rows when there are enough, else on the
+        reference (the training split: optimistic for a model that overfits)."""
+        if self.scores is None:
+            return None
+        usable = labelled.dropna(subset=["score", "label"])
+        if len(usable) >= MIN_CALIBRATION_ROWS and usable["label"].nunique() == 2:
+            scores = usable["score"].to_numpy(dtype=float)
+            labels = pd.to_numeric(usable["label"], errors="coerce").to_numpy(dtype=float)
+        elif self.labels is not None:
+            scores, labels = self.scores, self.labels
+        else:
+            return None
+        try:
+            return CBPE().fit(scores, labels)
+        except MonitoringError as error:
+            _log.info("no performance estimate: %s", error)
+            return None
+
+
+def _label_column(reference: pd.DataFrame, features: tuple[Any, ...] | list[Any]) -> str | None:
+    """The reference's one column outside the features (the label the pipeline stored)."""
+    extra = [c for c in reference.columns if c not in set(features)]
+    return str(extra[0]) if len(extra) == 1 else None
+
+
+def _estimate(estimator: CBPE | None, own: pd.DataFrame) -> CBPEEstimate | None:
+    if estimator is None or own["score"].isna().all():
+        return None
+    try:
+        return estimator.estimate(own["score"].to_numpy(dtype=float))
+    except MonitoringError as error:
+        _log.info("no performance estimate: %s", error)
+        return None
+
+
+def _over_time(
+    client: Client, model: str, own: pd.DataFrame, estimator: CBPE | None
+) -> WindowedPerformance | None:
+    if own.empty or own["score"].isna().all():
+        return None
+    predictions = own.loc[:, ["request_id", "timestamp", "score"]].drop_duplicates("request_id")
+    try:
+        return performance_by_window(
+            predictions,
+            client.predictions.read_feedback(model),
+            n_windows=OVER_TIME_WINDOWS,
+            estimator=estimator,
+        )
+    except MonitoringError as error:
+        _log.info("no performance over time: %s", error)
+        return None
 
 
 def _ts(value: Any) -> datetime | None:
