@@ -32,7 +32,6 @@ from loopml.monitoring.profile import (
     ProfileSettings,
     chi_square_from_profiles,
     column_drift_from_profiles,
-    drift_from_profiles,
     hellinger_from_profiles,
     jensen_shannon_from_profiles,
     ks_from_profiles,
@@ -42,6 +41,7 @@ from loopml.monitoring.profile import (
     profile_error_bound,
     profile_frame,
     psi_from_profiles,
+    two_proportion_z_from_profiles,
     wasserstein_from_profiles,
 )
 from loopml.schema import ColumnSchema, LogicalType, Schema
@@ -417,10 +417,6 @@ def _cases() -> dict[str, tuple[Floats, Floats]]:
     }
 
 
-def _exact_hellinger() -> Callable[..., stats.DriftTestResult] | None:
-    return getattr(stats, "hellinger_distance", None)
-
-
 @pytest.mark.parametrize("case", sorted(_cases()))
 def test_numeric_drift_from_profiles_stays_within_the_documented_bounds(case: str) -> None:
     reference, current = _cases()[case]
@@ -432,10 +428,8 @@ def test_numeric_drift_from_profiles_stays_within_the_documented_bounds(case: st
         "wasserstein": (wasserstein_from_profiles, stats.wasserstein_distance_norm),
         "jensen_shannon": (jensen_shannon_from_profiles, stats.jensen_shannon_distance),
         "psi": (psi_from_profiles, stats.population_stability_index),
+        "hellinger": (hellinger_from_profiles, stats.hellinger_distance),
     }
-    exact_hellinger = _exact_hellinger()
-    if exact_hellinger is not None:
-        pairs["hellinger"] = (hellinger_from_profiles, exact_hellinger)
     for method, (from_profiles, exact) in pairs.items():
         approx, truth = from_profiles(ref, cur), exact(reference, current)
         assert approx.method == truth.method == method
@@ -483,12 +477,7 @@ def test_small_exact_profiles_give_exactly_the_stats_results(
     assert jensen_shannon_from_profiles(ref, cur) == stats.jensen_shannon_distance(
         reference, current
     )
-    exact_hellinger = _exact_hellinger()
-    if exact_hellinger is not None:
-        ours = hellinger_from_profiles(ref, cur)
-        assert ours.statistic == pytest.approx(
-            exact_hellinger(reference, current).statistic, abs=1e-12
-        )
+    assert hellinger_from_profiles(ref, cur) == stats.hellinger_distance(reference, current)
     for method in ("ks", "wasserstein", "psi", "jensen_shannon", "hellinger"):
         assert profile_error_bound(method, ref, cur) == 0.0
 
@@ -532,11 +521,53 @@ def test_categorical_drift_from_exact_counts_equals_the_stats_results() -> None:
         assert ours.effect_size == pytest.approx(exact.effect_size, rel=1e-12)
         assert ours.drifted == exact.drifted
         assert profile_error_bound(ours.method, ref, cur) == 0.0
-    exact_hellinger = _exact_hellinger()
-    if exact_hellinger is not None:
-        assert hellinger_from_profiles(ref, cur).statistic == pytest.approx(
-            exact_hellinger(reference, current, kind="categorical").statistic, rel=1e-12
-        )
+    assert hellinger_from_profiles(ref, cur).statistic == pytest.approx(
+        stats.hellinger_distance(reference, current, kind="categorical").statistic, rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference", "current"),
+    [
+        ([True] * 300 + [False] * 200 + [None] * 5, [True] * 150 + [False] * 250),
+        ([0, 1, 1, 1], [0, 0, 0, 1, 1]),  # the proportion is the share of 1, as for numbers
+        (["yes"] * 40 + ["no"] * 60, ["yes"] * 40 + ["no"] * 60),
+        (["a"] * 10, ["a"] * 7),  # one label overall: Z = 0, p = 1
+    ],
+)
+def test_two_proportion_z_from_profiles_equals_the_stats_test(
+    reference: list[object], current: list[object]
+) -> None:
+    ref = profile_column(reference, "categorical", name="flag")
+    cur = profile_column(current, "categorical", name="flag")
+    ours = two_proportion_z_from_profiles(ref, cur)
+    exact = stats.two_proportion_z_test(reference, current)
+    assert ours.statistic == pytest.approx(exact.statistic, rel=1e-12, abs=1e-15)
+    assert ours.p_value == pytest.approx(exact.p_value, rel=1e-12)
+    assert ours.effect_size == pytest.approx(exact.effect_size, rel=1e-12, abs=1e-15)
+    assert ours.drifted == exact.drifted
+
+
+def test_column_drift_from_profiles_picks_the_test_as_column_drift_does() -> None:
+    binary = profile_column([True, False] * 200, "categorical", name="member")
+    drift = column_drift_from_profiles(binary, binary)
+    assert (drift.method, drift.drifted, drift.effect_size_name) == (
+        "two_proportion_z",
+        False,
+        "cohens_h",
+    )
+    assert drift.p_value_adjusted == drift.p_value == 1.0
+    third = profile_column(["True", "False", "maybe"] * 50, "categorical", name="member")
+    assert column_drift_from_profiles(binary, third).method == "chi_square"
+    with pytest.raises(MonitoringError, match="needs a binary column"):
+        two_proportion_z_from_profiles(binary, third)
+    numeric = profile_column(np.arange(500.0), "numeric", name="x")
+    config = DriftConfig(numeric_method="anderson_darling")
+    assert column_drift_from_profiles(numeric, numeric, config=config).finding == (
+        "not tested: 'anderson_darling' cannot be computed from profiles"
+    )
+    with pytest.raises(MonitoringError, match="cannot compare"):
+        column_drift_from_profiles(numeric, binary)
 
 
 def test_categorical_drift_beyond_the_cap_matches_the_exact_coarsened_counts() -> None:
@@ -594,7 +625,7 @@ def test_an_empty_or_all_missing_side_is_a_finding_not_a_crash() -> None:
         ks_from_profiles(full, profile_column(["a"], "categorical", name="x"))
 
 
-def test_drift_from_profiles_agrees_with_compute_drift(make_frame: FrameMaker) -> None:
+def test_column_drift_from_profiles_agrees_with_compute_drift(make_frame: FrameMaker) -> None:
     reference = make_frame(30_000, shifted=False, seed=21)
     current = make_frame(20_000, shifted=True, seed=22)
     schema = Schema(
@@ -611,19 +642,18 @@ def test_drift_from_profiles_agrees_with_compute_drift(make_frame: FrameMaker) -
     kinds["children"] = "categorical"  # <= 5 distinct integers: compute_drift tests it so
     kinds["member"] = "categorical"
     exact = compute_drift(reference, current, schema)
-    report = drift_from_profiles(
-        profile_frame(reference, kinds, chunk_rows=4_096),
-        profile_frame(current, kinds, chunk_rows=4_096),
-    )
-    assert report.drifted_columns == exact.drifted_columns == ["income", "city"]
-    for ours, truth in zip(report.columns, exact.columns, strict=True):
+    ref = profile_frame(reference, kinds, chunk_rows=4_096)
+    cur = profile_frame(current, kinds, chunk_rows=4_096)
+    drifted = []
+    for truth in exact.columns:
+        ours = column_drift_from_profiles(ref[truth.name], cur[truth.name])
         assert (ours.name, ours.kind, ours.method) == (truth.name, truth.kind, truth.method)
-        assert ours.statistic == pytest.approx(truth.statistic, abs=0.02)
-        assert (ours.n_reference, ours.missing_current) == (
-            truth.n_reference,
-            truth.missing_current,
-        )
-    assert report.to_dict()["n_tested"] == 5
+        assert ours.statistic == pytest.approx(truth.statistic, abs=0.01)
+        assert ours.effect_size == pytest.approx(truth.effect_size, abs=0.01)
+        assert (ours.n_reference, ours.n_current) == (truth.n_reference, truth.n_current)
+        assert ours.missing_current == truth.missing_current
+        drifted += [ours.name] if ours.drifted else []
+    assert drifted == exact.drifted_columns == ["income", "city"]
 
 
 # -- bounded memory ----------------------------------------------------------------

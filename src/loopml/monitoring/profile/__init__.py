@@ -24,12 +24,14 @@ Contents:
 - :func:`merge`, :func:`merge_all` -- the profile of a union of partitions;
 - :func:`ks_from_profiles`, :func:`wasserstein_from_profiles`,
   :func:`chi_square_from_profiles`, :func:`jensen_shannon_from_profiles`,
-  :func:`psi_from_profiles`, :func:`hellinger_from_profiles` and
-  :func:`profile_error_bound` -- the :mod:`loopml.stats` tests from profiles,
+  :func:`psi_from_profiles`, :func:`hellinger_from_profiles`,
+  :func:`two_proportion_z_from_profiles` and :func:`profile_error_bound` --
+  the :mod:`loopml.stats` tests from profiles,
   with the bound on the difference to the exact computation (table in
   :mod:`loopml.monitoring.profile.drift`);
-- :func:`column_drift_from_profiles`, :func:`drift_from_profiles` -- the
-  profile twins of ``column_drift`` and ``compute_drift``.
+- :func:`column_drift_from_profiles` -- the profile twin of
+  :func:`loopml.monitoring.column_drift` (a ``ColumnDrift`` with a
+  finding instead of an error for an empty or all-missing side).
 """
 
 from loopml.monitoring.profile.build import (
@@ -44,7 +46,7 @@ from loopml.monitoring.profile.column import (
     ColumnProfile,
     ProfileKind,
 )
-from loopml.monitoring.profile.compare import column_drift_from_profiles, drift_from_profiles
+from loopml.monitoring.profile.compare import column_drift_from_profiles
 from loopml.monitoring.profile.dataset import DatasetProfile
 from loopml.monitoring.profile.drift import (
     PROFILE_METHODS,
@@ -54,6 +56,7 @@ from loopml.monitoring.profile.drift import (
     ks_from_profiles,
     profile_error_bound,
     psi_from_profiles,
+    two_proportion_z_from_profiles,
     wasserstein_from_profiles,
 )
 from loopml.monitoring.profile.settings import ProfileSettings
@@ -68,7 +71,6 @@ __all__ = [
     "ProfileSettings",
     "chi_square_from_profiles",
     "column_drift_from_profiles",
-    "drift_from_profiles",
     "hellinger_from_profiles",
     "jensen_shannon_from_profiles",
     "ks_from_profiles",
@@ -78,5 +80,6 @@ __all__ = [
     "profile_error_bound",
     "profile_frame",
     "psi_from_profiles",
+    "two_proportion_z_from_profiles",
     "wasserstein_from_profiles",
 ]

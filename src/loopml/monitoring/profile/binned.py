@@ -23,6 +23,7 @@ from loopml.monitoring.profile.column import ColumnProfile
 from loopml.monitoring.profile.continuous import both, empty
 from loopml.stats import (
     DriftTestResult,
+    hellinger_distance,
     jensen_shannon_distance,
     population_stability_index,
     psi_from_counts,
@@ -34,6 +35,7 @@ __all__ = [
     "hellinger_from_profiles",
     "jensen_shannon_from_profiles",
     "psi_from_profiles",
+    "two_proportion_z_from_profiles",
 ]
 
 
@@ -276,8 +278,9 @@ def hellinger_from_profiles(
     """Hellinger distance ``sqrt(1/2 sum (sqrt p - sqrt q)²)`` from two profiles.
 
     On the same bins as :func:`psi_from_profiles` (reference quantiles) or
-    the union of labels, as ``loopml.stats.hellinger_distance`` bins raw
-    samples; in ``[0, 1]``.
+    the union of labels, as :func:`loopml.stats.hellinger_distance` bins raw
+    samples; in ``[0, 1]``. Exact numeric profiles with at most 10000
+    values: that function on the rows.
 
     Parameters
     ----------
@@ -303,9 +306,97 @@ def hellinger_from_profiles(
     .. [1] L. Le Cam and G. L. Yang, "Asymptotics in Statistics", 2nd ed.,
        Springer, 2000, section 3.2.
     """
+    if reference.kind == "numeric":
+        rows = both(reference, current, "hellinger", with_inf=True)
+        if rows is not None:
+            return hellinger_distance(*rows, threshold=threshold, n_bins=n_bins)
     ref_counts, cur_counts = _counts(
         reference, current, "hellinger", lambda: _reference_edges(reference, n_bins)
     )
     p, q = ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()
     squared = 0.5 * float(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2))
     return _distance("hellinger", min(1.0, math.sqrt(squared)), threshold)
+
+
+def _proportion_label(labels: list[str]) -> int:
+    """Index of the label whose share is "the" proportion, as the exact test picks it.
+
+    Two labels that read as numbers: the larger (``"1"`` over ``"0"``);
+    otherwise the one sorting last (``"True"`` over ``"False"``, ``"yes"``
+    over ``"no"``). Labels are strings in a profile, so two string
+    categories such as ``"10"`` and ``"9"`` count as numbers here: the sign
+    of ``Z`` may then differ from :func:`loopml.stats.two_proportion_z_test`
+    on the raw strings, its size not.
+    """
+    try:
+        first, second = float(labels[0]), float(labels[1])
+    except ValueError:
+        return 1
+    return 0 if first > second else 1
+
+
+def two_proportion_z_from_profiles(
+    reference: ColumnProfile, current: ColumnProfile, *, threshold: float = 0.05
+) -> DriftTestResult:
+    """Pooled two-proportion Z test from two binary categorical profiles.
+
+    The counts of the (at most two) labels, tested as
+    :func:`loopml.stats.two_proportion_z_test` does: ``Z = (p_cur - p_ref) /
+    sqrt(P (1 - P) (1 / n_ref + 1 / n_cur))`` with the pooled share ``P``,
+    the two-sided normal p-value, and Cohen's ``h`` as effect size; a single
+    label overall gives statistic 0, p-value 1.
+
+    Parameters
+    ----------
+    reference, current : ColumnProfile
+        Categorical profiles with at most two labels together.
+    threshold : float, default 0.05
+        Significance level; drift when ``p_value < threshold``.
+
+    Returns
+    -------
+    DriftTestResult
+        ``method="two_proportion_z"``, ``statistic`` = signed ``Z``,
+        ``effect_size`` = Cohen's ``h`` (``"cohens_h"``).
+
+    Raises
+    ------
+    MonitoringError
+        If a profile is numeric, a side has no non-missing value ("not enough
+        data"), or there are more than two labels.
+
+    References
+    ----------
+    .. [1] J. L. Fleiss, B. Levin and M. C. Paik, "Statistical Methods for
+       Rates and Proportions", 3rd ed., Wiley, 2003.
+    .. [2] J. Cohen, "Statistical Power Analysis for the Behavioral
+       Sciences", 2nd ed., 1988 (the effect size h).
+    """
+    method = "two_proportion_z"
+    ref_counts, cur_counts = _category_counts(reference, current, method)
+    labels = sorted(reference.category_counts().keys() | current.category_counts().keys())
+    if ref_counts.size > 2 or len(labels) > 2:
+        raise MonitoringError(
+            f"{method}: needs a binary column, got {len(labels)} categories in the "
+            f"reference and current profiles of {where(reference.name)} together"
+        )
+    if ref_counts.size < 2:
+        statistic, p_value, cohens_h = 0.0, 1.0, 0.0
+    else:
+        i = _proportion_label(labels)
+        n_ref, n_cur = float(ref_counts.sum()), float(cur_counts.sum())
+        p_ref, p_cur = ref_counts[i] / n_ref, cur_counts[i] / n_cur
+        pooled = (ref_counts[i] + cur_counts[i]) / (n_ref + n_cur)
+        standard_error = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_ref + 1.0 / n_cur))
+        statistic = float((p_cur - p_ref) / standard_error)
+        p_value = min(1.0, float(2.0 * stats.norm.sf(abs(statistic))))
+        cohens_h = abs(2.0 * math.asin(math.sqrt(p_cur)) - 2.0 * math.asin(math.sqrt(p_ref)))
+    return DriftTestResult(
+        method=method,
+        statistic=statistic,
+        p_value=p_value,
+        threshold=threshold,
+        drifted=p_value < threshold,
+        effect_size=cohens_h,
+        effect_size_name="cohens_h",
+    )

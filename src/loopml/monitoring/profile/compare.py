@@ -1,20 +1,15 @@
-"""Drift verdicts from profiles: the profile twins of ``column_drift`` and ``compute_drift``."""
+"""A column's drift verdict from two profiles: the profile twin of ``column_drift``."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from loopml.errors import MonitoringError
 from loopml.monitoring.column import ColumnDrift
 from loopml.monitoring.config import DriftConfig
-from loopml.monitoring.drift import DriftReport
 from loopml.monitoring.profile.column import ColumnProfile
-from loopml.monitoring.profile.dataset import DatasetProfile
 from loopml.monitoring.profile.drift import PROFILE_METHODS
-from loopml.schema import ColumnName
 from loopml.stats import DriftTestResult
 
-__all__ = ["column_drift_from_profiles", "drift_from_profiles"]
+__all__ = ["column_drift_from_profiles"]
 
 
 def _finding(role: str, profile: ColumnProfile, min_samples: int) -> str | None:
@@ -28,6 +23,10 @@ def _finding(role: str, profile: ColumnProfile, min_samples: int) -> str | None:
             f"(min_samples={min_samples})"
         )
     return None
+
+
+def _labels(profile: ColumnProfile) -> set[str]:
+    return set(profile.category_counts()) if profile.kind == "categorical" else set()
 
 
 def _run(
@@ -57,17 +56,24 @@ def column_drift_from_profiles(
     """Test one column for drift from its reference and current profiles.
 
     The profile twin of :func:`loopml.monitoring.column_drift`: the test is
-    chosen by :meth:`DriftConfig.method_for` from the profile's kind and
-    ``reference.count``, run by the matching function of
-    :mod:`loopml.monitoring.profile.drift`, and a side that is empty, all
+    chosen by :meth:`DriftConfig.method_for` from the profile's kind,
+    ``reference.count`` and, for categorical profiles below
+    ``max_categories``, the number of reference labels
+    (``two_proportion_z`` falls back to ``chi_square`` when a third label
+    appears); it is run by the matching function of
+    :mod:`loopml.monitoring.profile.drift`. A side that is empty, all
     missing, below ``min_samples`` or unusable for the test (only ``±inf``
-    for ``wasserstein``) gives a ``finding`` and ``drifted=False`` instead
-    of an error.
+    for ``wasserstein``, a test profiles cannot compute such as
+    ``anderson_darling``) gives a ``finding`` and ``drifted=False`` instead
+    of an error. The kind is the profile's: a few-valued integer column that
+    :func:`loopml.monitoring.compute_drift` tests as categorical must be
+    profiled as categorical to be tested the same way. ``p_value_adjusted``
+    is the p-value (adjusting over columns is the caller's business).
 
     Parameters
     ----------
     reference, current : ColumnProfile
-        Profiles of the same column (name and kind).
+        Profiles of the same column (same kind).
     config : DriftConfig, optional
         Test choice and thresholds; default ``DriftConfig()``.
 
@@ -81,6 +87,13 @@ def column_drift_from_profiles(
         If the two profiles differ in kind.
     ConfigurationError
         If ``config.column_methods`` asks for a test that does not fit the kind.
+
+    Examples
+    --------
+    >>> from loopml.monitoring.profile import profile_column
+    >>> empty = profile_column([], "numeric", name="age")
+    >>> column_drift_from_profiles(profile_column([30.0, 40.0], "numeric", name="age"), empty).finding
+    'not enough data: the current window is empty'
     """
     config = config or DriftConfig()
     name = reference.name if reference.name is not None else ""
@@ -89,13 +102,18 @@ def column_drift_from_profiles(
             f"column {name!r}: cannot compare a {reference.kind} reference profile "
             f"with a {current.kind} current profile"
         )
-    method = config.method_for(name, kind=reference.kind, n_reference=reference.count)
+    n_unique = len(_labels(reference)) if reference.categories is not None else None
+    method = config.method_for(
+        name, kind=reference.kind, n_reference=reference.count, n_unique=n_unique
+    )
+    if method == "two_proportion_z" and len(_labels(reference) | _labels(current)) > 2:
+        method = "chi_square"  # a third category appeared: the Z test cannot hold it
     finding = _finding("reference", reference, config.min_samples) or _finding(
         "current", current, config.min_samples
     )
-    result: DriftTestResult | None = None
     if finding is None and method not in PROFILE_METHODS:
         finding = f"not tested: {method!r} cannot be computed from profiles"
+    result: DriftTestResult | None = None
     if finding is None:
         try:
             result = _run(method, reference, current, config)
@@ -114,72 +132,7 @@ def column_drift_from_profiles(
         missing_reference=reference.missing_share,
         missing_current=current.missing_share,
         finding=finding,
-    )
-
-
-def drift_from_profiles(
-    reference: DatasetProfile,
-    current: DatasetProfile,
-    *,
-    config: DriftConfig | None = None,
-    columns: Iterable[ColumnName] | None = None,
-) -> DriftReport:
-    """Compare two dataset profiles column by column.
-
-    The profile twin of :func:`loopml.monitoring.compute_drift`: each column
-    is tested by :func:`column_drift_from_profiles`; a column absent from
-    the current profile gets the finding "column is missing from the current
-    window".
-
-    Parameters
-    ----------
-    reference, current : DatasetProfile
-        Profiles of the reference and current windows.
-    config : DriftConfig, optional
-        Test choice and thresholds; default ``DriftConfig()``.
-    columns : iterable of str or int, optional
-        Columns to test, in this order; default every column of ``reference``.
-
-    Returns
-    -------
-    DriftReport
-
-    Raises
-    ------
-    MonitoringError
-        If a requested column is not in the reference profile, or kinds differ.
-    """
-    config = config or DriftConfig()
-    names = list(reference.names if columns is None else columns)
-    unknown = [name for name in names if name not in reference]
-    if unknown:
-        raise MonitoringError(f"columns {unknown!r} are not in the reference profile")
-    results = []
-    for name in names:
-        assert name is not None
-        ref = reference[name]
-        if name in current:
-            results.append(column_drift_from_profiles(ref, current[name], config=config))
-            continue
-        results.append(
-            ColumnDrift(
-                name=name,
-                kind=ref.kind,
-                method=None,
-                statistic=None,
-                p_value=None,
-                threshold=None,
-                drifted=False,
-                n_reference=reference.n_rows,
-                n_current=current.n_rows,
-                missing_reference=None,
-                missing_current=None,
-                finding="column is missing from the current window",
-            )
-        )
-    return DriftReport(
-        columns=tuple(results),
-        n_reference=reference.n_rows,
-        n_current=current.n_rows,
-        drift_share_threshold=config.drift_share,
+        effect_size=None if result is None else result.effect_size,
+        effect_size_name=None if result is None else result.effect_size_name,
+        p_value_adjusted=None if result is None else result.p_value,
     )

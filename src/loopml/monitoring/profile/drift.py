@@ -44,8 +44,8 @@ any, both sides exact      identical: the rows are expanded and handed to loopml
 ``psi``, ``hellinger``     reference-decile edges from the profile (``numpy.quantile``'s
 (numeric)                  interpolation where the tails reach, else the sketch quantile,
                            true rank within ``eps``); no closed-form bound; measured 0.003
-categorical, both below    identical (exact counts)
-``max_categories``
+categorical, both below    identical (exact counts); ``two_proportion_z`` too (the sign of
+``max_categories``         ``Z`` may differ for two string labels that read as numbers)
 categorical, beyond        the frequent labels (lower bound above the sketch's error),
 ``max_categories``         each counted within half :attr:`ColumnProfile.category_error`
                            (<= 0.043% of the rows at ``frequent_lg_max_k=12``), the rest
@@ -76,6 +76,7 @@ from loopml.monitoring.profile.binned import (
     hellinger_from_profiles,
     jensen_shannon_from_profiles,
     psi_from_profiles,
+    two_proportion_z_from_profiles,
 )
 from loopml.monitoring.profile.column import ColumnProfile
 from loopml.monitoring.profile.continuous import (
@@ -93,6 +94,7 @@ __all__ = [
     "ks_from_profiles",
     "profile_error_bound",
     "psi_from_profiles",
+    "two_proportion_z_from_profiles",
     "wasserstein_from_profiles",
 ]
 
@@ -104,6 +106,7 @@ PROFILE_METHODS: dict[str, Callable[..., DriftTestResult]] = {
     "jensen_shannon": jensen_shannon_from_profiles,
     "psi": psi_from_profiles,
     "hellinger": hellinger_from_profiles,
+    "two_proportion_z": two_proportion_z_from_profiles,
 }
 """Drift method name (as in :class:`loopml.monitoring.DriftConfig`) -> function."""
 
