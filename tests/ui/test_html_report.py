@@ -46,7 +46,7 @@ def _parse(page: str) -> _Collector:
     return parser
 
 
-def test_page_has_one_chart_per_drifted_column_and_no_external_resources(
+def test_page_has_one_chart_per_tested_column_and_no_external_resources(
     report_dict: dict[str, Any], windows: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     reference, current = windows
@@ -54,8 +54,9 @@ def test_page_has_one_chart_per_drifted_column_and_no_external_resources(
     page = render_html(report_dict, reference=reference, current=current)
     parsed = _parse(page)
     assert parsed.tags[0] == "html"
-    assert parsed.tags.count("svg") == 2
-    assert parsed.svg_in_figure == 2
+    assert parsed.tags.count("svg") == 3  # age, income, city; the identifier-like note is untested
+    assert parsed.svg_in_figure == 3
+    assert page.index('aria-label="income') < page.index('aria-label="age')  # drifted first
     assert "script" not in parsed.tags
     assert not [(k, v) for k, v in parsed.attrs if k in ("src", "href")]
     assert "http://" not in page and "https://" not in page
@@ -96,8 +97,8 @@ def test_no_drift_and_no_performance(
     quiet["performance"] = None
     page = render_html(quiet, reference=windows[0], current=windows[1])
     parsed = _parse(page)
-    assert "svg" not in parsed.tags
-    assert "No column drifted." in page
+    assert parsed.tags.count("svg") == 3  # every tested column is still drawn
+    assert "No dataset drift" in page
     assert "No ground truth has arrived" in page
 
 
@@ -119,8 +120,43 @@ def test_drifted_column_with_awkward_values_still_gets_a_chart(report_dict: dict
     reference = pd.DataFrame({"income": [1.0, 2.0, np.nan, np.inf], "city": [None, "a", "a", "b"]})
     current = pd.DataFrame({"income": [np.nan] * 4, "city": [None] * 4})
     page = render_html(data, reference=reference, current=current)
-    assert _parse(page).tags.count("svg") == 2
+    assert _parse(page).tags.count("svg") == 3
     assert "left out as missing or infinite: 2 / 4" in page
+
+
+def test_drift_and_performance_over_time_are_drawn_with_gaps(report_dict: dict[str, Any]) -> None:
+    data = copy.deepcopy(report_dict)
+    starts = [f"2026-07-0{i}T00:00:00+00:00" for i in range(1, 5)]
+    data["drift_over_time"] = [
+        {
+            "start": start,
+            "end": start,
+            "n_current": 100,
+            "share_drifted": share,
+            "dataset_drift": share >= 0.5,
+            "statistics": {"income": stat, "city": None},
+        }
+        for start, share, stat in zip(starts, [0.0, 0.34, 0.67, 0.67], [0.01, 0.2, 0.4, 0.5])
+    ]
+    estimate = {"value": 0.7, "lower": 0.65, "upper": 0.75, "sampling_error": 0.017}
+    data["over_time"] = {
+        "windows": [
+            {
+                "start": start,
+                "performance": None if i == 1 else {"roc_auc": 0.7 - 0.02 * i},
+                "estimated": {"roc_auc": estimate},
+            }
+            for i, start in enumerate(starts)
+        ]
+    }
+    page = render_html(data, reference=pd.DataFrame(), current=pd.DataFrame())
+    assert "Drift over time: share of drifted columns" in page
+    assert "Performance over time (ROC AUC)" in page
+    performance = page[page.index('aria-label="Performance over time') :]
+    performance = performance[: performance.index("</svg>")]
+    assert performance.count("<polyline") == 3  # realised split by its gap, estimated whole
+    assert performance.count("<polygon") == 1  # the CBPE band
+    assert "NaN" not in page
 
 
 def test_write_html_creates_folders(

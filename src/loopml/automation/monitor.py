@@ -30,6 +30,7 @@ from loopml.monitoring import DriftConfig, MonitoringReport, compute_drift, real
 from loopml.monitoring.cbpe import CBPE, CBPEEstimate
 from loopml.monitoring.prediction_drift import PredictionDrift, prediction_drift
 from loopml.monitoring.quality import data_quality
+from loopml.monitoring.report import drift_over_time
 from loopml.monitoring.windows import WindowedPerformance, performance_by_window
 
 if TYPE_CHECKING:
@@ -152,6 +153,13 @@ def monitor_model(
         prediction_drift=scores.drift(own),
         estimated=_estimate(estimator, own),
         over_time=_over_time(client, model, own, estimator),
+        drift_over_time=drift_over_time(
+            reference[features],
+            current[[*features, "timestamp"]],
+            schema,
+            n_windows=OVER_TIME_WINDOWS,
+            config=config,
+        ),
         model=model,
         version=version.version,
         alias=None if str(ref).isdigit() or ref == "latest" else str(ref),

@@ -54,7 +54,9 @@ per column)::
       "estimated": null | {...},           # CBPE estimate of the whole window (cbpe.py)
       "over_time": null | {"windows": [{"start", "end", "n_predictions", "n_labelled",
                                          "label_coverage", "performance": {...} | null,
-                                         "estimated": {...} | null, "finding"}], ...}
+                                         "estimated": {...} | null, "finding"}], ...},
+      "drift_over_time": [{"start", "end", "n_current", "share_drifted", "dataset_drift",
+                           "statistics": {column: statistic | null}}]
     }
 """
 
@@ -66,15 +68,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loopml.monitoring._json import iso_or_none
+import numpy as np
+import pandas as pd
+
+from loopml.monitoring._json import finite_or_none, iso_or_none
 from loopml.monitoring.cbpe import CBPEEstimate
-from loopml.monitoring.drift import DriftReport
+from loopml.monitoring.config import DriftConfig
+from loopml.monitoring.drift import DriftReport, compute_drift
 from loopml.monitoring.performance import PerformanceResult
 from loopml.monitoring.prediction_drift import PredictionDrift
 from loopml.monitoring.quality import QualityReport
 from loopml.monitoring.windows import WindowedPerformance
+from loopml.schema import Schema
 
-__all__ = ["REPORT_SCHEMA_VERSION", "MonitoringReport"]
+__all__ = ["REPORT_SCHEMA_VERSION", "DriftPoint", "MonitoringReport", "drift_over_time"]
 
 REPORT_SCHEMA_VERSION = 2
 """Version of the JSON shape written by :meth:`MonitoringReport.to_dict`."""
@@ -82,6 +89,101 @@ REPORT_SCHEMA_VERSION = 2
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DriftPoint:
+    """Data drift of one sub-window of the current window (drift over time).
+
+    Attributes
+    ----------
+    start, end : datetime or None
+        Timestamps of the first and last row of the sub-window.
+    n_current : int
+        Rows in the sub-window.
+    share_drifted : float
+        Share of tested columns that drifted.
+    dataset_drift : bool
+        Whether the share reached the threshold.
+    statistics : dict
+        Column name -> test statistic (``None`` when not tested).
+    """
+
+    start: datetime | None
+    end: datetime | None
+    n_current: int
+    share_drifted: float
+    dataset_drift: bool
+    statistics: dict[str, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a strict-JSON dict."""
+        return {
+            "start": iso_or_none(self.start),
+            "end": iso_or_none(self.end),
+            "n_current": self.n_current,
+            "share_drifted": finite_or_none(self.share_drifted),
+            "dataset_drift": self.dataset_drift,
+            "statistics": {k: finite_or_none(v) for k, v in self.statistics.items()},
+        }
+
+
+def drift_over_time(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    schema: Schema,
+    *,
+    n_windows: int = 10,
+    config: DriftConfig | None = None,
+    timestamp: str = "timestamp",
+) -> tuple[DriftPoint, ...]:
+    """Drift of each of ``n_windows`` consecutive sub-windows of equal row counts.
+
+    Parameters
+    ----------
+    reference : DataFrame
+        Reference window.
+    current : DataFrame
+        Current window with a ``timestamp`` column; sorted by it here.
+    schema : loopml.schema.Schema
+        The data contract.
+    n_windows : int, default 10
+        Sub-windows (fewer when there are fewer rows).
+    config : DriftConfig, optional
+        As for :func:`loopml.monitoring.compute_drift`.
+
+    Returns
+    -------
+    tuple of DriftPoint
+        Oldest first; empty for an empty current window.
+    """
+    if current.empty:
+        return ()
+    ordered = current.sort_values(timestamp, kind="stable") if timestamp in current else current
+    chunks = np.array_split(np.arange(len(ordered)), min(n_windows, len(ordered)))
+    points = []
+    for positions in chunks:
+        chunk = ordered.iloc[positions]
+        drift = compute_drift(reference, chunk, schema, config=config)
+        stamps = chunk[timestamp] if timestamp in chunk else pd.Series([], dtype=object)
+        points.append(
+            DriftPoint(
+                start=_stamp(stamps.min()) if len(stamps) else None,
+                end=_stamp(stamps.max()) if len(stamps) else None,
+                n_current=len(chunk),
+                share_drifted=drift.share_drifted,
+                dataset_drift=drift.dataset_drift,
+                statistics={str(c.name): c.statistic for c in drift.columns},
+            )
+        )
+    return tuple(points)
+
+
+def _stamp(value: Any) -> datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    stamp: datetime = pd.Timestamp(value).to_pydatetime()
+    return stamp
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +218,8 @@ class MonitoringReport:
         Performance of the whole window estimated without labels.
     over_time : WindowedPerformance or None, default None
         Realised (and estimated) performance per sub-window.
+    drift_over_time : tuple of DriftPoint, default ()
+        Data drift per sub-window (:func:`drift_over_time`).
     """
 
     model: str
@@ -132,6 +236,7 @@ class MonitoringReport:
     prediction_drift: PredictionDrift | None = None
     estimated: CBPEEstimate | None = None
     over_time: WindowedPerformance | None = None
+    drift_over_time: tuple[DriftPoint, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -164,6 +269,7 @@ class MonitoringReport:
             ),
             "estimated": None if self.estimated is None else self.estimated.to_dict(),
             "over_time": None if self.over_time is None else self.over_time.to_dict(),
+            "drift_over_time": [point.to_dict() for point in self.drift_over_time],
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:

@@ -20,7 +20,8 @@ from markupsafe import Markup
 from numpy.typing import NDArray
 
 from loopml.stats import category_counts
-from loopml.ui.charts import category_bars_svg, histogram_svg
+from loopml.ui.charts import CURRENT_COLOUR, REFERENCE_COLOUR, category_bars_svg, histogram_svg
+from loopml.ui.timeline import PALETTE, Series, line_chart_svg
 
 __all__ = ["render_html", "write_html"]
 
@@ -99,12 +100,86 @@ def render_html(
         If ``report`` lacks a field of the documented shape.
     """
     drift = report["drift"]
-    drifted = [c for c in drift["columns"] if c["drifted"]]
-    charts = [(c, _chart(c, reference, current)) for c in drifted]
+    tested = [c for c in drift["columns"] if c.get("finding") is None]
+    tested.sort(key=lambda c: not c["drifted"])  # drifted columns first
+    charts = [(c, _chart(c, reference, current)) for c in tested]
     return (
         _environment()
         .get_template("report.html")
-        .render(report=report, drift=drift, charts=charts, performance=report.get("performance"))
+        .render(
+            report=report,
+            drift=drift,
+            charts=charts,
+            performance=report.get("performance"),
+            quality=report.get("quality"),
+            estimated=report.get("estimated"),
+            prediction_drift=report.get("prediction_drift"),
+            drift_timeline=_drift_timeline(report),
+            performance_timeline=_performance_timeline(report),
+        )
+    )
+
+
+def _short(stamp: Any) -> str:
+    return "?" if not stamp else str(stamp)[:16].replace("T", " ")
+
+
+def _drift_timeline(report: Mapping[str, Any]) -> Markup | None:
+    """Share of drifted columns per sub-window, and the statistics of the drifted columns."""
+    points = report.get("drift_over_time") or []
+    if not points:
+        return None
+    labels = [_short(p["start"]) for p in points]
+    series = [Series("share of columns drifted", [p["share_drifted"] for p in points], "#c44e52")]
+    svg = line_chart_svg(
+        labels,
+        series,
+        title="Drift over time: share of drifted columns",
+        threshold=report["drift"]["drift_share_threshold"],
+    )
+    drifted = report["drift"]["drifted_columns"][: len(PALETTE)]
+    columns = [
+        Series(str(name), [p["statistics"].get(str(name)) for p in points], PALETTE[i])
+        for i, name in enumerate(drifted)
+    ]
+    if columns:
+        svg += line_chart_svg(labels, columns, title="Drift statistic of the drifted columns")
+    return Markup(svg)
+
+
+def _metric(window: Mapping[str, Any], section: str, key: str = "value") -> float | None:
+    part = window.get(section)
+    if not part:
+        return None
+    if section == "performance":
+        value = part.get("roc_auc")
+    else:
+        value = (part.get("roc_auc") or {}).get(key)
+    return None if value is None else float(value)
+
+
+def _performance_timeline(report: Mapping[str, Any]) -> Markup | None:
+    """Realised ROC AUC beside the CBPE estimate (with its band) per sub-window."""
+    over_time = report.get("over_time") or {}
+    windows = over_time.get("windows") or []
+    if not windows:
+        return None
+    labels = [_short(w["start"]) for w in windows]
+    estimated = Series(
+        "estimated ROC AUC (CBPE, ±3 SE)",
+        [_metric(w, "estimated") for w in windows],
+        CURRENT_COLOUR,
+        band=(
+            [_metric(w, "estimated", "lower") for w in windows],
+            [_metric(w, "estimated", "upper") for w in windows],
+        ),
+        dashed=True,
+    )
+    realised = Series(
+        "realised ROC AUC", [_metric(w, "performance") for w in windows], REFERENCE_COLOUR
+    )
+    return Markup(
+        line_chart_svg(labels, [realised, estimated], title="Performance over time (ROC AUC)")
     )
 
 
