@@ -397,3 +397,53 @@ def test_workers_serve_a_deployment_from_the_first_ready_answer(
     assert len(log_pids(home)) == 2, "both workers answered and logged"
     loads = [line for line in server.json_lines() if "serving churn version" in line["message"]]
     assert len(loads) == 6, "each of 2 workers loaded champion, canary and shadow"
+
+
+def test_sigterm_under_load_keeps_every_shadow_row(
+    home: Client, port: int, tmp_path: Path, register_model: Callable[..., int]
+) -> None:
+    """Concurrent traffic through a deployment with a shadow, SIGTERM right after the last
+    answer: every answered request has its answering row and its shadow row in the log
+    (found missing by a fresh-user pass: shutdown closed the log while the last batches
+    were still writing)."""
+    shadow = register_model(home, seed=2)
+    home.registry.set_alias(MODEL, "candidate", shadow, reason="test")
+    home.registry.set_alias(MODEL, "champion", 1, reason="test")
+    spec = tmp_path / "deployment.yaml"
+    spec.write_text(f"name: d\nmodel: {MODEL}\nshadow: {{alias: candidate}}\n")
+    server = ServeProcess(home, port, tmp_path / "server.log", "--deployment", str(spec))
+    answered: list[str] = []
+    try:
+        server.wait_ready()
+        http = server.http()
+
+        def client(worker: int) -> None:
+            for i in range(10_000):
+                request_id = f"sig-{worker}-{i}"
+                try:
+                    response = http.post(
+                        "/predict", json=[ROW], headers={"X-Request-ID": request_id}
+                    )
+                except httpx.TransportError:
+                    return  # the server stopped taking requests
+                if response.status_code != 200:
+                    return
+                answered.append(request_id)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for worker in range(8):
+                pool.submit(client, worker)
+            deadline = time.monotonic() + 30
+            while len(answered) < 150 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            server.process.send_signal(signal.SIGTERM)  # in the middle of the traffic
+        assert server.terminate() == -signal.SIGTERM
+        http.close()
+        assert len(answered) >= 150
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(timeout=10)
+    log = home.predictions.read_predictions(MODEL)
+    assert sorted(log.loc[log["route"] == "champion", "request_id"]) == sorted(answered)
+    assert sorted(log.loc[log["route"] == "shadow", "request_id"]) == sorted(answered)

@@ -232,3 +232,47 @@ def test_cli_serve_of_an_unknown_model_is_one_line_and_exit_1(home: Client, port
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
         assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_deep_nesting_and_huge_integers_are_4xx_never_5xx(home: Client, serve: Serve) -> None:
+    """Found by a fresh-user pass: both used to answer 500 (RecursionError, ValueError)."""
+    server = serve(app_for(home))
+    deep = b"[" * 100_000 + b"]" * 100_000
+    nested = b'{"records": [{"plan": ' + b"[" * 50_000 + b"]" * 50_000 + b', "tenure": 1}]}'
+    infer = f"/v2/models/{MODEL}/infer"
+    for path in ("/predict", "/feedback", infer):
+        response = post(server.http, path, deep)
+        assert response.status_code == 400, (path, response.text[:200])
+        assert "nested too deeply" in response.json()["error"]
+        inner = post(server.http, path, nested)  # too deep, or a nested value: never a 5xx
+        assert inner.status_code in (400, 422), (path, inner.text[:200])
+    binary = server.http.post(
+        infer, content=deep, headers={"Inference-Header-Content-Length": str(len(deep))}
+    )
+    assert binary.status_code == 400 and "nested too deeply" in binary.json()["error"]
+
+    huge = "9" * 5000
+    predict = post(server.http, "/predict", f'[{{"plan": "basic", "tenure": {huge}}}]'.encode())
+    assert predict.status_code == 422, predict.text[:300]
+    assert columns(predict) == ["tenure"]
+    negative = post(server.http, "/predict", f'[{{"plan": "basic", "tenure": -{huge}}}]'.encode())
+    assert negative.status_code == 422 and columns(negative) == ["tenure"]
+    label = post(server.http, "/feedback", f'{{"request_id": "r", "label": {huge}}}'.encode())
+    assert label.status_code in (200, 422), label.text[:300]  # a label is any JSON scalar
+    shape = post(
+        server.http,
+        infer,
+        f'{{"inputs": [{{"name": "tenure", "shape": [{huge}], "datatype": "INT64", "data": [1]}}]}}'.encode(),
+    )
+    assert 400 <= shape.status_code < 500, shape.text[:300]
+    assert server.http.post("/predict", json=ROWS).status_code == 200  # still answering
+
+
+def test_no_auth_values() -> None:
+    from loopml.errors import ConfigurationError
+    from loopml.serving.auth import no_auth_requested
+
+    assert [no_auth_requested(v) for v in ("1", "true", "YES", " on ")] == [True] * 4
+    assert [no_auth_requested(v) for v in (None, "", "0", "false", "Off")] == [False] * 5
+    with pytest.raises(ConfigurationError, match="LOOPML_SERVE_NO_AUTH='maybe'"):
+        no_auth_requested("maybe")

@@ -204,3 +204,27 @@ def test_v2_datatypes_fit_the_column() -> None:
     ids.add(["d", "e"])  # generations of 2: "a" and "b" are forgotten, the last 2+ kept
     assert ids.count_missing(["d", "e", "c"]) == 0 and ids.count_missing(["a"]) == 1
     assert len(ids) <= 4
+
+
+def test_binary_float_nan_is_a_missing_value_and_infinity_is_kept() -> None:
+    import json as _json
+
+    import numpy as np
+
+    from loopml.serving.v2_binary import decode_binary_request
+
+    raw = np.array([1.5, np.nan, np.inf], dtype="<f8").tobytes()
+    header = _json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "x",
+                    "shape": [3],
+                    "datatype": "FP64",
+                    "parameters": {"binary_data_size": len(raw)},
+                }
+            ]
+        }
+    ).encode()
+    data = decode_binary_request(header + raw, str(len(header)))
+    assert data["inputs"][0]["data"] == [1.5, None, float("inf")]

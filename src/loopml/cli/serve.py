@@ -53,7 +53,7 @@ def serve(
         bool,
         typer.Option(
             "--no-auth",
-            help="Serve without bearer tokens (also LOOPML_SERVE_NO_AUTH=1); logged as a "
+            help="Serve without bearer tokens (also LOOPML_SERVE_NO_AUTH=1 or true); logged as a "
             "warning. By default /predict, /v2/.../infer, /feedback and /admin need a token "
             "from `loopml tokens create`.",
         ),
@@ -103,7 +103,7 @@ def serve(
     from loopml.errors import ConfigurationError
     from loopml.registry import parse_model_ref
     from loopml.serving import run_server
-    from loopml.serving.auth import NO_AUTH_ENV
+    from loopml.serving.auth import NO_AUTH_ENV, no_auth_requested
     from loopml.serving.limits import Limits
 
     with errors_as_exit():
@@ -123,7 +123,7 @@ def serve(
             Settings.from_env(), name, ref, host=host, port=port,
             poll_interval=poll_interval, log_level=log_level,
             workers=workers, log_on_full=log_on_full, log_queue_size=log_queue_size,
-            auth=not (no_auth or os.environ.get(NO_AUTH_ENV, "") == "1"),
+            auth=not (no_auth or no_auth_requested(os.environ.get(NO_AUTH_ENV))),
             max_batch_size=max_batch_size, max_batch_wait_ms=max_batch_wait_ms,
             onnx=not (no_onnx or os.environ.get("LOOPML_SERVE_ONNX", "1") == "0"),
             deployment=spec,

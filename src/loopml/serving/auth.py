@@ -33,13 +33,48 @@ from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException
 
 from loopml.entities import TOKEN_ROLES
+from loopml.errors import ConfigurationError
 
-__all__ = ["ADMIN", "FEEDBACK", "NO_AUTH_ENV", "PREDICT", "Authenticator", "install_auth", "require"]
+__all__ = [
+    "ADMIN",
+    "FEEDBACK",
+    "NO_AUTH_ENV",
+    "PREDICT",
+    "Authenticator",
+    "install_auth",
+    "no_auth_requested",
+    "require",
+]
 
 _log = logging.getLogger("loopml.serving")
 
 NO_AUTH_ENV = "LOOPML_SERVE_NO_AUTH"
-"""Set to ``1`` to serve without tokens (read by ``loopml serve`` and :func:`app_from_env`)."""
+"""Set to ``1`` (or ``true``, ``yes``, ``on``) to serve without tokens (read by ``loopml
+serve`` and :func:`loopml.serving.server.app_from_env`)."""
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+def no_auth_requested(value: str | None) -> bool:
+    """Whether a ``LOOPML_SERVE_NO_AUTH`` value asks to serve without tokens.
+
+    Raises
+    ------
+    ConfigurationError
+        The value is neither a yes (``1``, ``true``, ``yes``, ``on``) nor a no
+        (empty, ``0``, ``false``, ``no``, ``off``), case-insensitive: a typo
+        must not silently keep or drop authentication.
+    """
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(
+        f"{NO_AUTH_ENV}={value!r}: say 1/true/yes/on to serve without tokens, "
+        "or 0/false/no/off (or leave it unset) to require them"
+    )
+
 
 REALM = 'Bearer realm="loopml"'
 

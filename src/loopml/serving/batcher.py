@@ -48,6 +48,7 @@ def answer(future: asyncio.Future[Prediction], result: Any) -> None:
     else:
         future.set_result(result)
 
+
 DEFAULT_MAX_BATCH_SIZE = 64
 """Rows per model call, by default (bench/serving.py: throughput flat from 32 up)."""
 
@@ -141,8 +142,17 @@ class Batcher:
     def _idle(self) -> bool:
         return not self._busy and not self._queue and self._arriving == 0
 
-    async def close(self) -> None:
-        """Stop the dispatcher; requests still queued fail with ``CancelledError``."""
+    async def close(self, timeout: float = 10.0) -> None:
+        """Finish the batch being scored (its rows logged), then stop the dispatcher.
+
+        A request's answer is delivered before its rows are written to the
+        prediction log, so shutdown waits (at most ``timeout`` seconds) until
+        no batch is being scored; requests still queued then fail with
+        ``CancelledError``.
+        """
+        deadline = time.monotonic() + timeout
+        while self._busy and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

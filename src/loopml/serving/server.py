@@ -43,7 +43,7 @@ from loopml.api import Client, connect
 from loopml.deploy import DeploymentSpec
 from loopml.errors import ConfigurationError
 from loopml.serving.app import create_app
-from loopml.serving.auth import NO_AUTH_ENV
+from loopml.serving.auth import NO_AUTH_ENV, no_auth_requested
 from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS
 from loopml.serving.limits import Limits
 from loopml.serving.logs import log_config
@@ -145,7 +145,7 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> FastAPI:
         ref,
         poll_interval=poll_interval,
         writer_options=writer_options,
-        auth=env.get(NO_AUTH_ENV, "") != "1",
+        auth=not no_auth_requested(env.get(NO_AUTH_ENV)),
         max_batch_size=int(env.get(BATCH_SIZE_ENV) or DEFAULT_MAX_BATCH_SIZE),
         max_batch_wait_ms=float(env.get(BATCH_WAIT_ENV) or DEFAULT_MAX_BATCH_WAIT_MS),
         onnx=env.get(ONNX_ENV, "1") != "0",

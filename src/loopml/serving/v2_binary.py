@@ -11,7 +11,8 @@ with ``binary_data_size`` on those outputs, followed by their bytes.
 
 Element encoding: numbers little-endian in the datatype's width, ``BOOL`` one
 byte per element, ``BYTES`` each element as a 4-byte little-endian length
-followed by that many bytes. Tensors are row-major.
+followed by that many bytes. Tensors are row-major. A ``NaN`` in a binary
+floating-point input is a missing value, as a ``NaN`` literal in JSON is.
 
 A binary request is turned into the JSON form (``data`` filled in) before the
 usual checks run, so every refusal names the input the same way. A binary
@@ -123,7 +124,12 @@ def _decode_tensor(tensor: dict[str, Any], raw: bytes) -> list[Any]:
             raise DataError(
                 f"input {name!r}: {len(raw)} bytes is not a whole number of {datatype} elements"
             )
-        values = np.frombuffer(raw, dtype=dtype).tolist()
+        array = np.frombuffer(raw, dtype=dtype)
+        values = array.tolist()
+        if datatype.startswith("FP"):
+            # NaN marks a missing value, as the JSON form reads a NaN literal as null;
+            # infinities stay and are refused by the usual checks.
+            values = [None if math.isnan(v) else v for v in values]
     else:
         raise DataError(f"input {name!r}: datatype {datatype!r} cannot be sent as binary data")
     dims = list(shape) if isinstance(shape, list) else []

@@ -298,6 +298,22 @@ def _nan_as_null(constant: str) -> float | None:
     return None if constant == "NaN" else float(constant)
 
 
+_MAX_INT_DIGITS = 20
+"""Digits beyond any 64-bit integer; longer literals are not converted (CPython limits
+``int`` parsing to 4,300 digits and would fail) but read as :data:`TOO_BIG`."""
+TOO_BIG = 2**64
+"""What an integer literal of more than 20 digits reads as: out of the 64-bit range, so the
+usual checks refuse it (422, naming the column or field)."""
+
+
+def _bounded_int(literal: str) -> int:
+    """``json.loads`` hook: an integer literal too long for any 64-bit value reads as ``TOO_BIG``."""
+    digits = len(literal) - literal.startswith("-")
+    if digits > _MAX_INT_DIGITS:
+        return -TOO_BIG if literal.startswith("-") else TOO_BIG
+    return int(literal)
+
+
 def decode_json(body: bytes) -> Any:
     """Decode a JSON request body; a ``NaN`` literal is read as null (missing).
 
@@ -309,9 +325,13 @@ def decode_json(body: bytes) -> Any:
     if not body.strip():
         raise DataError("request body is empty; send a JSON object")
     try:
-        return json.loads(body, parse_constant=_nan_as_null)
+        return json.loads(body, parse_constant=_nan_as_null, parse_int=_bounded_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DataError(f"request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise DataError(
+            "request body is not valid JSON: arrays or objects nested too deeply"
+        ) from None
 
 
 def validate(data: Any, model: type[_M]) -> _M:
