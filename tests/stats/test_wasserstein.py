@@ -60,3 +60,13 @@ def test_only_infinite_values_raise() -> None:
 def test_empty_reference_raises() -> None:
     with pytest.raises(MonitoringError, match="not enough data"):
         wasserstein_distance_norm([], [1.0])
+
+
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (1, 7), (50, 50), (300, 1000), (997, 1009)])
+def test_w1_from_sorted_samples_equals_scipy(n: int, m: int) -> None:
+    from loopml.stats.wasserstein import w1_sorted
+
+    rng = np.random.default_rng(n * 1000 + m)
+    u = np.sort(np.round(rng.normal(size=n), 1))  # rounding makes ties
+    v = np.sort(np.round(rng.lognormal(size=m), 1))
+    assert w1_sorted(u, v) == pytest.approx(stats.wasserstein_distance(u, v), rel=1e-12)

@@ -183,6 +183,23 @@ def drop_missing_categories(values: Sample, *, method: str, role: str) -> list[H
     return kept
 
 
+def _count_categories(values: Sample, *, method: str, role: str) -> Counter[Hashable]:
+    """Counts of the non-missing labels of ``values``, as :func:`drop_missing_categories`
+    would keep them, from one pass over the values and a loop over the distinct ones."""
+    array = np.asarray(values, dtype=object)
+    if array.ndim != 1:
+        raise MonitoringError(f"{method}: {role} sample must be 1-D, got shape {array.shape}")
+    counts: Counter[Hashable] = Counter()
+    for label, count in Counter(array.tolist()).items():
+        if not _is_missing(label):
+            counts[label.item() if isinstance(label, np.generic) else label] += count
+    if not counts:
+        raise MonitoringError(
+            f"{method}: not enough data in the {role} sample (0 values after dropping missing)"
+        )
+    return counts
+
+
 def category_counts(
     reference: Sample, current: Sample, *, method: str
 ) -> tuple[tuple[Hashable, ...], NDArray[np.int64], NDArray[np.int64]]:
@@ -209,8 +226,8 @@ def category_counts(
     >>> cats, ref.tolist(), cur.tolist()
     (('a', 'b', 'c'), [2, 1, 0], [0, 1, 1])
     """
-    ref_counter = Counter(drop_missing_categories(reference, method=method, role="reference"))
-    cur_counter = Counter(drop_missing_categories(current, method=method, role="current"))
+    ref_counter = _count_categories(reference, method=method, role="reference")
+    cur_counter = _count_categories(current, method=method, role="current")
     categories = tuple(
         sorted(ref_counter.keys() | cur_counter.keys(), key=lambda c: (str(c), repr(c)))
     )
