@@ -33,6 +33,18 @@ def monitor(
             "log, webhooks or Slack, each (model, rule) quiet for its cooldown.",
         ),
     ] = None,
+    profiles: Annotated[
+        bool,
+        typer.Option(
+            "--profiles",
+            help="Drift only, from mergeable profiles: every logged file is profiled once and "
+            "cached (LOOPML_HOME/profiles), so a run reads only what it has not seen.",
+        ),
+    ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="With --profiles: first day (UTC) of the log."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare logged inputs (current window) with the training data (reference).
@@ -51,6 +63,9 @@ def monitor(
 
         with errors_as_exit():
             alert_config = AlertConfig.from_yaml(alerts)
+    if profiles:
+        monitor_profiles(model, config, since, as_json)
+        return
     with client() as c:
         name, ref = parse_model_ref(model)
         report, reference, current = c.monitor(name, ref, max_rows=max_rows, config=config)
@@ -80,6 +95,26 @@ def monitor(
         if fired is not None:
             render_alerts(fired)
         console.print(f"report: {paths['html']}  (JSON: {paths['json']})")
+
+
+def monitor_profiles(model: str, config: Any, since: datetime | None, as_json: bool) -> None:
+    """``loopml monitor --profiles``: drift of the whole log (since a day) from profiles."""
+    from loopml.automation.profiles import monitor_from_profiles
+    from loopml.cli._common import errors_as_exit
+    from loopml.registry import parse_model_ref
+
+    with client() as c, errors_as_exit():
+        name, ref = parse_model_ref(model)
+        result = monitor_from_profiles(
+            c, name, ref, since=None if since is None else since.date(), config=config
+        )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    render_drift(result.drift, f"{name}@{ref}: drift from profiles")
+    console.print(
+        f"{result.files} log files: {result.profiled} profiled now, {result.cached} from the cache"
+    )
 
 
 def render_alerts(run: dict[str, Any]) -> None:
@@ -139,9 +174,17 @@ def write_reports(report: Any, reference: Any, current: Any, folder: Path) -> di
 
 def render_summary(report: Any) -> None:
     """Print the drift table and verdict of a monitoring report."""
-    drift = report.drift
+    render_drift(report.drift, f"{report.model} v{report.version}: drift")
+    if report.performance is not None:
+        perf = report.performance
+        auc = "n/a" if perf.roc_auc is None else f"{perf.roc_auc:.4f}"
+        console.print(f"realised performance on {perf.n} labelled rows: ROC AUC {auc}")
+
+
+def render_drift(drift: Any, title: str) -> None:
+    """Print a drift table and the dataset verdict."""
     table = Table("column", "test", "statistic", "p-value", "threshold", "drifted",
-                  title=f"{report.model} v{report.version}: drift", title_justify="left")
+                  title=title, title_justify="left")
     for col in drift.columns:
         p = "-" if col.p_value is None else f"{col.p_value:.3g}"
         stat = "-" if col.statistic is None else f"{col.statistic:.4f}"
@@ -154,7 +197,3 @@ def render_summary(report: Any) -> None:
         f"{verdict}: {drift.n_drifted} of {drift.n_tested} tested columns drifted "
         f"(share {drift.share_drifted:.2f}, dataset drift at {drift.drift_share_threshold:g})"
     )
-    if report.performance is not None:
-        perf = report.performance
-        auc = "n/a" if perf.roc_auc is None else f"{perf.roc_auc:.4f}"
-        console.print(f"realised performance on {perf.n} labelled rows: ROC AUC {auc}")

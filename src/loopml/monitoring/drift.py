@@ -15,7 +15,14 @@ from loopml.monitoring.column import ColumnDrift, ColumnKind, column_drift
 from loopml.monitoring.config import DriftConfig
 from loopml.schema import ColumnSchema, Schema
 
-__all__ = ["OTHER", "DriftReport", "adjust_p_values", "compute_drift", "top_k_or_other"]
+__all__ = [
+    "OTHER",
+    "DriftReport",
+    "adjust_p_values",
+    "apply_multiple_testing",
+    "compute_drift",
+    "top_k_or_other",
+]
 
 _NUMERIC = frozenset({"integer", "float"})
 _CATEGORICAL = frozenset({"categorical", "boolean"})
@@ -205,7 +212,7 @@ def adjust_p_values(p_values: Sequence[float], method: str) -> list[float]:
     raise MonitoringError(f"unknown multiple-testing correction {method!r}")
 
 
-def _corrected(results: list[ColumnDrift], config: DriftConfig) -> list[ColumnDrift]:
+def apply_multiple_testing(results: list[ColumnDrift], config: DriftConfig) -> list[ColumnDrift]:
     """Apply ``config.multiple_testing`` over the columns tested with a p-value."""
     if config.multiple_testing == "none":
         return results
@@ -335,7 +342,7 @@ def compute_drift(
                 drift = replace(drift, notes=(note, *drift.notes))
             results.append(drift)
     return DriftReport(
-        columns=tuple(_corrected(results, config)),
+        columns=tuple(apply_multiple_testing(results, config)),
         n_reference=len(reference),
         n_current=len(current),
         drift_share_threshold=config.drift_share,

@@ -602,6 +602,40 @@ class PredictionLogReader:
         frame = self._query(f"{sql} ORDER BY timestamp, request_id", params)
         return _expand(frame, PREDICTION_COLUMNS)
 
+    def files(self, model: str, *, since: date | None = None) -> list[Path]:
+        """The Parquet files of ``model``'s prediction log, oldest partition first.
+
+        Files are immutable once they appear (each write is a new file, renamed
+        into place), so a file's name identifies its content: callers may cache
+        anything computed from one file under its name.
+
+        Parameters
+        ----------
+        since : date, optional
+            Only partitions of this day (UTC) or later.
+        """
+        folder = Path(self.root) / _partition(model)
+        found = []
+        for path in folder.glob("date=*/part-*.parquet"):
+            day = date.fromisoformat(path.parent.name.removeprefix("date="))
+            if since is None or day >= since:
+                found.append((day, path.name, path))
+        return [path for _, _, path in sorted(found)]
+
+    def read_file(self, path: str | os.PathLike[str]) -> pd.DataFrame:
+        """One prediction log file as :meth:`read_predictions` returns rows (features decoded).
+
+        Raises
+        ------
+        StoreError
+            The file cannot be read as a prediction log file.
+        """
+        try:
+            frame = pq.read_table(path).to_pandas()
+        except (OSError, pa.ArrowException) as error:
+            raise StoreError(f"cannot read prediction log file {path}: {error}") from error
+        return _expand(frame, PREDICTION_COLUMNS)
+
     def read_feedback(self, model: str) -> pd.DataFrame:
         """Latest label per request id for ``model``: columns request_id, label, timestamp."""
         source = self._feedback_source(model)
