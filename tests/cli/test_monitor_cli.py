@@ -81,10 +81,11 @@ def test_monitor_delivers_alerts_once_per_cooldown(
         scores = model.positive_score(features)
         writer = client.open_prediction_writer()
         start = datetime(2026, 7, 1, tzinfo=UTC)
+        ids = [uuid.uuid4().hex for _ in range(len(features))]
         for i, record in enumerate(features.to_dict(orient="records")):
             writer.append(
                 PredictionRecord(
-                    request_id=uuid.uuid4().hex,
+                    request_id=ids[i],
                     model="flights",
                     version=1,
                     route="champion",
@@ -96,7 +97,8 @@ def test_monitor_delivers_alerts_once_per_cooldown(
                 )
             )
         writer.close()
-        assert len(july) == len(july[FLIGHTS_LABEL])
+        labels = july[FLIGHTS_LABEL].tolist()
+        client.append_feedback("flights", [(ids[i], int(labels[i]), start) for i in range(1000)])
     rules = tmp_path / "alerts.yaml"
     rules.write_text(
         "channels:\n"
@@ -118,6 +120,14 @@ def test_monitor_delivers_alerts_once_per_cooldown(
         assert data["prediction_drift"]["scores"]["method"] == "ks"
         assert len(data["over_time"]["windows"]) == 10
         assert 0.5 < data["estimated"]["roc_auc"]["value"] < 1.0  # CBPE, no labels needed
+        assert data["estimated"]["calibration"]  # calibrated on the 1,000 labelled rows
+        assert data["performance"]["n"] == 1000
+        assert data["concept_drift"]["n"] == 1000
+        assert {d["detector"] for d in data["concept_drift"]["detectors"]} == {
+            "adwin",
+            "page_hinkley",
+            "ddm",
+        }
         assert data["over_time"]["windows"][0]["estimated"] is not None
         assert [a["rule"] for a in alerts["fired"]] == ["drift-share"]
         assert "did you mean" in alerts["findings"]["typo"]

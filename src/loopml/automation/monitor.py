@@ -12,7 +12,8 @@ computed: data quality of the window against the contract; prediction drift
 classifiers whose reference holds the label, performance estimated without
 labels (CBPE, calibrated on the reference); and performance over time
 (:data:`OVER_TIME_WINDOWS` sub-windows of equal counts, realised beside
-estimated). A section that cannot be computed (a regressor, no label in the
+estimated); on the labelled rows, river's streaming detectors (ADWIN,
+Page-Hinkley, DDM) on the error stream. A section that cannot be computed (a regressor, no label in the
 reference) is left out (``null``) and the reason logged.
 """
 
@@ -28,6 +29,7 @@ import pandas as pd
 from loopml.errors import MonitoringError
 from loopml.monitoring import DriftConfig, MonitoringReport, compute_drift, realised_performance
 from loopml.monitoring.cbpe import CBPE, CBPEEstimate
+from loopml.monitoring.concept import ConceptDriftResult, detect_concept_drift
 from loopml.monitoring.prediction_drift import PredictionDrift, prediction_drift
 from loopml.monitoring.quality import data_quality
 from loopml.monitoring.report import drift_over_time
@@ -153,6 +155,7 @@ def monitor_model(
         prediction_drift=scores.drift(own),
         estimated=_estimate(estimator, own),
         over_time=_over_time(client, model, own, estimator),
+        concept_drift=_concept_drift(labelled),
         drift_over_time=drift_over_time(
             reference[features],
             current[[*features, "timestamp"]],
@@ -217,6 +220,22 @@ class _Scores:
         except MonitoringError as error:
             _log.info("no performance estimate: %s", error)
             return None
+
+
+def _concept_drift(labelled: pd.DataFrame) -> ConceptDriftResult | None:
+    """River's detectors on the 0/1 errors of the labelled rows, in prediction order."""
+    rows = labelled.dropna(subset=["score", "label"]).sort_values("timestamp", kind="stable")
+    if rows.empty:
+        return None
+    predicted = (rows["score"].to_numpy(dtype=float) >= 0.5).astype(float)
+    truth = pd.to_numeric(rows["label"], errors="coerce").to_numpy(dtype=float)
+    try:
+        return detect_concept_drift(
+            y_true=truth, y_pred=predicted, timestamps=rows["timestamp"].to_numpy()
+        )
+    except MonitoringError as error:
+        _log.info("no concept drift detection: %s", error)
+        return None
 
 
 def _label_column(reference: pd.DataFrame, features: tuple[Any, ...] | list[Any]) -> str | None:

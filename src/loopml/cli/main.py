@@ -31,6 +31,12 @@ app.add_typer(deployments.app, name="deployments")
 app.command("run")(pipeline.run)
 app.command("serve")(serve.serve)
 app.command("monitor")(monitor.monitor)
+app.command(
+    "report",
+    help="Write the monitoring report of NAME@ALIAS (JSON + self-contained offline HTML): "
+    "drift per column and over time, quality, realised and estimated performance. The same "
+    "command as `loopml monitor`; the server serves the newest one at /admin/report.",
+)(monitor.monitor)
 app.command("quickstart")(quickstart.quickstart)
 
 

@@ -56,7 +56,8 @@ per column)::
                                          "label_coverage", "performance": {...} | null,
                                          "estimated": {...} | null, "finding"}], ...},
       "drift_over_time": [{"start", "end", "n_current", "share_drifted", "dataset_drift",
-                           "statistics": {column: statistic | null}}]
+                           "statistics": {column: statistic | null}}],
+      "concept_drift": null | {...}        # river detectors on the errors (concept.py)
     }
 """
 
@@ -73,6 +74,7 @@ import pandas as pd
 
 from loopml.monitoring._json import finite_or_none, iso_or_none
 from loopml.monitoring.cbpe import CBPEEstimate
+from loopml.monitoring.concept import ConceptDriftResult
 from loopml.monitoring.config import DriftConfig
 from loopml.monitoring.drift import DriftReport, compute_drift
 from loopml.monitoring.performance import PerformanceResult
@@ -220,6 +222,8 @@ class MonitoringReport:
         Realised (and estimated) performance per sub-window.
     drift_over_time : tuple of DriftPoint, default ()
         Data drift per sub-window (:func:`drift_over_time`).
+    concept_drift : ConceptDriftResult or None, default None
+        Streaming detectors on the error stream of the labelled rows.
     """
 
     model: str
@@ -237,6 +241,7 @@ class MonitoringReport:
     estimated: CBPEEstimate | None = None
     over_time: WindowedPerformance | None = None
     drift_over_time: tuple[DriftPoint, ...] = ()
+    concept_drift: ConceptDriftResult | None = None
 
     @property
     def verdict(self) -> str:
@@ -270,6 +275,7 @@ class MonitoringReport:
             "estimated": None if self.estimated is None else self.estimated.to_dict(),
             "over_time": None if self.over_time is None else self.over_time.to_dict(),
             "drift_over_time": [point.to_dict() for point in self.drift_over_time],
+            "concept_drift": None if self.concept_drift is None else self.concept_drift.to_dict(),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
