@@ -70,3 +70,16 @@ def test_empty_window_is_a_clear_error() -> None:
     log = _rows("champion", 1, ["a"], [1], [0.9], [5])
     with pytest.raises(MonitoringError, match="0 shadow"):
         compare_routes(log, route="shadow")
+
+
+def test_champion_rows_before_the_canary_are_left_out() -> None:
+    before = _rows("champion", 1, ["old1", "old2"], [0, 0], [0.1, 0.2], [100, 100])
+    before["timestamp"] = pd.Timestamp("2026-01-01", tz="UTC")
+    during = _rows("champion", 1, ["a", "b"], [1, 0], [0.9, 0.1], [5, 5])
+    canary = _rows("canary", 2, ["c", "d"], [1, 0], [0.8, 0.3], [6, 6])
+    for frame in (during, canary):
+        frame["timestamp"] = pd.Timestamp("2026-02-01", tz="UTC")
+    result = compare_routes(pd.concat([before, during, canary]), route="canary")
+    assert result.n_champion == 2
+    assert result.latency_p50_delta_ms == pytest.approx(1.0)  # 100 ms rows not counted
+    assert any("2 champion rows from before the first canary row" in f for f in result.findings)

@@ -78,7 +78,9 @@ def compare_routes(
     predictions : DataFrame
         Logged predictions with columns ``request_id``, ``version``, ``route``,
         ``latency_ms``, ``prediction`` and ``score`` (positive-class probability,
-        may be missing), one row per scored request row.
+        may be missing), one row per scored request row. With a ``timestamp``
+        column, champion rows older than the first ``route`` row are left out
+        (and counted in ``findings``), so both sides cover the same period.
     route : {"canary", "shadow"}
         The route compared with the champion.
     labels : DataFrame, optional
@@ -114,6 +116,19 @@ def compare_routes(
             "both are needed"
         )
     findings: list[str] = []
+    if "timestamp" in predictions.columns:
+        # Same period on both sides: champion traffic from before the candidate's first
+        # request (before the deployment existed) would compare different data.
+        first = candidate["timestamp"].min()
+        earlier = champion["timestamp"] < first
+        if earlier.any():
+            findings.append(
+                f"{int(earlier.sum())} champion rows from before the first {route} row "
+                "left out (same period on both sides)"
+            )
+            champion = champion[~earlier]
+        if champion.empty:
+            raise MonitoringError(f"no champion predictions since the first {route} prediction")
     pairs = champion.merge(candidate, on="request_id", suffixes=("_champion", "_candidate"))
     agreement = None
     if len(pairs):
