@@ -199,6 +199,8 @@ def test_healthz_is_503_until_a_model_loads(home: Client, serve: Serve) -> None:
     server.wait_ready(timeout=10)
     ok = server.http.get("/healthz")
     assert ok.status_code == 200 and ok.json()["status"] == "ok" and ok.json()["version"] == 1
+    head = server.http.head("/healthz")  # load balancers probe with HEAD
+    assert head.status_code == 200 and head.content == b""
 
 
 @pytest.mark.parametrize(

@@ -276,7 +276,7 @@ def create_app(
         body = FeedbackResponse(model=model_name, accepted=len(rows), unmatched=unmatched)
         return StrictJSONResponse(body)
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     async def healthz() -> StrictJSONResponse:
         """Whether a model version is loaded (200) or not (503), and which one."""
         served = holder.current
