@@ -115,6 +115,12 @@ def test_monitor_delivers_alerts_once_per_cooldown(
         assert first.exit_code == 0, first.output
         data = json.loads(first.stdout[first.stdout.index("{") :])
         alerts = data["alerts"]
+        import jsonschema
+
+        from loopml.monitoring.report import REPORT_JSON_SCHEMA
+
+        report = {k: v for k, v in data.items() if k not in ("alerts", "report_path")}
+        jsonschema.validate(report, json.loads(REPORT_JSON_SCHEMA.read_text()))  # every section
         assert data["schema_version"] == 2
         assert data["quality"]["n_current"] == 1500
         assert data["prediction_drift"]["scores"]["method"] == "ks"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import loopml.monitoring
 from loopml.monitoring import (
@@ -99,3 +100,21 @@ def test_exported_members() -> None:
         "prediction_drift",
         "realised_performance",
     ]
+
+
+def test_reports_validate_against_the_published_json_schema(
+    schema: Schema, make_frame: FrameMaker
+) -> None:
+    import jsonschema
+
+    from loopml.monitoring.report import REPORT_JSON_SCHEMA
+
+    published = json.loads(REPORT_JSON_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(published)
+    for with_performance in (True, False):
+        data = _report(schema, make_frame, with_performance=with_performance).to_dict()
+        jsonschema.validate(data, published)
+    broken = _report(schema, make_frame, with_performance=True).to_dict()
+    broken["drift"]["columns"][0]["p_value"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, published)

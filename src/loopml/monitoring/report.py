@@ -7,7 +7,8 @@ when they could be computed, data quality, prediction drift (the model's
 output distribution), performance estimated without labels (CBPE) and
 performance over time (one entry per sub-window, realised beside estimated).
 ``to_dict()`` returns strict JSON (no ``NaN``/``Infinity``: non-finite
-numbers become ``null``); ``to_json()`` serialises it. The shape, version 2 (version 1 had no ``quality``, ``prediction_drift``,
+numbers become ``null``); ``to_json()`` serialises it. The shape is published
+as a JSON Schema, :data:`REPORT_JSON_SCHEMA` (``schemas/report-v2.schema.json``). The shape, version 2 (version 1 had no ``quality``, ``prediction_drift``,
 ``estimated``, ``over_time`` keys, no ``effect_size``/``p_value_adjusted``/``notes``
 per column)::
 
@@ -83,10 +84,21 @@ from loopml.monitoring.quality import QualityReport
 from loopml.monitoring.windows import WindowedPerformance
 from loopml.schema import Schema
 
-__all__ = ["REPORT_SCHEMA_VERSION", "DriftPoint", "MonitoringReport", "drift_over_time"]
+__all__ = [
+    "REPORT_JSON_SCHEMA",
+    "REPORT_SCHEMA_VERSION",
+    "DriftPoint",
+    "MonitoringReport",
+    "drift_over_time",
+]
 
 REPORT_SCHEMA_VERSION = 2
 """Version of the JSON shape written by :meth:`MonitoringReport.to_dict`."""
+
+REPORT_JSON_SCHEMA = (
+    Path(__file__).parent / "schemas" / f"report-v{REPORT_SCHEMA_VERSION}.schema.json"
+)
+"""The JSON Schema (draft 2020-12) every report of this version validates against."""
 
 
 def _utc_now() -> datetime:
