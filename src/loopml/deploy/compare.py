@@ -120,7 +120,8 @@ def compare_routes(
         # Same period on both sides: champion traffic from before the candidate's first
         # request (before the deployment existed) would compare different data.
         first = candidate["timestamp"].min()
-        earlier = champion["timestamp"] < first
+        paired_ids = champion["request_id"].isin(set(candidate["request_id"]))
+        earlier = (champion["timestamp"] < first) & ~paired_ids  # a shadow row follows its pair
         if earlier.any():
             findings.append(
                 f"{int(earlier.sum())} champion rows from before the first {route} row "
