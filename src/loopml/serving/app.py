@@ -276,7 +276,7 @@ def create_app(
         body = FeedbackResponse(model=model_name, accepted=len(rows), unmatched=unmatched)
         return StrictJSONResponse(body)
 
-    @app.api_route("/healthz", methods=["GET", "HEAD"])
+    @app.get("/healthz")
     async def healthz() -> StrictJSONResponse:
         """Whether a model version is loaded (200) or not (503), and which one."""
         served = holder.current
@@ -294,5 +294,10 @@ def create_app(
         if deployment is not None:
             body["deployment"] = routes.describe()
         return StrictJSONResponse(body, status_code=code)
+
+    @app.head("/healthz", include_in_schema=False)
+    async def healthz_head() -> Response:
+        """The status code of ``GET /healthz`` without a body (load-balancer probes)."""
+        return Response(status_code=200 if holder.current is not None else 503)
 
     return app
