@@ -278,3 +278,24 @@ def test_no_auth_values() -> None:
     assert [no_auth_requested(v) for v in (None, "", "0", "false", "Off")] == [False] * 5
     with pytest.raises(ConfigurationError, match="LOOPML_SERVE_NO_AUTH='maybe'"):
         no_auth_requested("maybe")
+
+
+def test_overlong_request_ids_and_duplicate_v2_inputs_are_refused(
+    home: Client, serve: Serve
+) -> None:
+    server = serve(app_for(home))
+    long_id = server.http.post("/predict", json=ROWS, headers={"X-Request-ID": "x" * 60_000})
+    assert long_id.status_code == 400 and "at most 200" in long_id.json()["error"]
+    fine = server.http.post("/predict", json=ROWS[:1], headers={"X-Request-ID": "x" * 200})
+    assert fine.status_code == 200 and fine.json()["request_ids"] == ["x" * 200]
+    twice = server.http.post(
+        f"/v2/models/{MODEL}/infer",
+        json={
+            "inputs": [
+                tensor("plan", "BYTES", ["basic"]),
+                tensor("tenure", "INT64", [3]),
+                tensor("tenure", "INT64", [40]),
+            ]
+        },
+    )
+    assert twice.status_code == 422 and "given twice" in twice.text

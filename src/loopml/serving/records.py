@@ -28,7 +28,13 @@ from loopml.serving.wire import (
     printable,
 )
 
-__all__ = ["check_records", "decode_records", "encode_json", "request_ids_for"]
+__all__ = [
+    "MAX_REQUEST_ID_LENGTH",
+    "check_records",
+    "decode_records",
+    "encode_json",
+    "request_ids_for",
+]
 
 _SCALARS = (str, int, float, bool, type(None))
 _NOT_SCALAR = (
@@ -36,9 +42,25 @@ _NOT_SCALAR = (
 )
 
 
+MAX_REQUEST_ID_LENGTH = 200
+"""Longest request id a caller may choose (``X-Request-ID`` or a v2 ``id``), in characters."""
+
+
 def request_ids_for(n_rows: int, header: str | None) -> list[str]:
     """Request ids for ``n_rows`` rows: the ``X-Request-ID`` header (``-<i>`` per row
-    when there are several) or a fresh UUID4 per row."""
+    when there are several) or a fresh UUID4 per row.
+
+    Raises
+    ------
+    DataError
+        The caller's id is longer than :data:`MAX_REQUEST_ID_LENGTH` (HTTP 400):
+        every logged row carries it.
+    """
+    if header and len(header) > MAX_REQUEST_ID_LENGTH:
+        raise DataError(
+            f"X-Request-ID (or the v2 id) has {len(header)} characters; "
+            f"at most {MAX_REQUEST_ID_LENGTH} are accepted"
+        )
     if header:
         return [header] if n_rows == 1 else [f"{header}-{i}" for i in range(n_rows)]
     return [uuid.uuid4().hex for _ in range(n_rows)]

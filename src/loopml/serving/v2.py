@@ -213,6 +213,9 @@ def tensors_to_records(
         ):
             detail = f"shape {tensor.shape} does not match {len(data)} values"
             raise SchemaViolationError([_bad_input(index, tensor, columns_by_name, detail)])
+        if tensor.name in columns:
+            detail = f"input {printable(tensor.name)!r} is given twice; send each column once"
+            raise SchemaViolationError([_bad_input(index, tensor, columns_by_name, detail)])
         columns[tensor.name] = data
     lengths = {len(values) for values in columns.values()}
     if len(lengths) != 1:
