@@ -232,7 +232,7 @@ def test_migration_0003_keeps_existing_data(empty_store_url: str) -> None:
         assert current_revision(engine) == "0002"
         old = SqlStore(engine)
         old.create_token(name="web", roles=["predict"], lookup="a" * 64, secret_hash="h", actor="a")
-        upgrade(engine)
+        upgrade(engine, "0003")
         assert current_revision(engine) == "0003"
         store = SqlStore(engine)
         assert [t.name for t in store.list_tokens()] == ["web"]

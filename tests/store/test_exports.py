@@ -15,6 +15,7 @@ def test_exported_names() -> None:
         "ArtifactStore",
         "AuditStore",
         "CacheStore",
+        "ControllerStore",
         "ExperimentStore",
         "LineageStore",
         "MemoryStore",

@@ -12,8 +12,10 @@ Table of contents
 Protocols (:mod:`loopml.store.base`)
     :class:`ExperimentStore`, :class:`RunStore`, :class:`RegistryStore`,
     :class:`AuditStore`, :class:`LineageStore`, :class:`CacheStore`,
-    :class:`TokenStore`, :class:`AlertStore`, :class:`MetadataStore`;
-    :class:`~loopml.store.alert_events.AlertEvent` is what :class:`AlertStore` returns.
+    :class:`TokenStore`, :class:`AlertStore`, :class:`ControllerStore`, :class:`MetadataStore`;
+    :class:`~loopml.store.alert_events.AlertEvent` is what :class:`AlertStore` returns,
+    :class:`~loopml.store.controller_state.Lease` and
+    :class:`~loopml.store.controller_state.ControllerState` what :class:`ControllerStore` returns.
 
 The prediction log lives in :mod:`loopml.store.predictions` and is imported
 from there, so that ``import loopml.store`` stays light.
@@ -26,6 +28,7 @@ from loopml.store.base import (
     AlertStore,
     AuditStore,
     CacheStore,
+    ControllerStore,
     ExperimentStore,
     LineageStore,
     MetadataStore,
@@ -40,6 +43,7 @@ __all__ = [
     "ArtifactStore",
     "AuditStore",
     "CacheStore",
+    "ControllerStore",
     "ExperimentStore",
     "LineageStore",
     "MemoryStore",

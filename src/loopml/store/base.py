@@ -30,11 +30,13 @@ from loopml.entities import (
     RunStatus,
 )
 from loopml.store.alert_events import AlertEvent
+from loopml.store.controller_state import ControllerState, Lease
 
 __all__ = [
     "AlertStore",
     "AuditStore",
     "CacheStore",
+    "ControllerStore",
     "ExperimentStore",
     "LineageStore",
     "MetadataStore",
@@ -249,6 +251,44 @@ class AlertStore(Protocol):
         ...
 
 
+class ControllerStore(Protocol):
+    """Lease and state of the loop controller per model (migration 0004).
+
+    See :mod:`loopml.store.controller_state`. Times are aware UTC; ``now``
+    defaults to the caller's clock.
+    """
+
+    def acquire_lease(
+        self, model: str, holder: str, *, ttl_seconds: float, now: datetime | None = None
+    ) -> Lease | None:
+        """Atomically take the lease on ``model`` for ``holder`` until ``now + ttl_seconds``,
+        or renew it when ``holder`` has it already. Returns ``None`` (and changes nothing)
+        while another holder's lease has not expired. Concurrent callers in different
+        processes: at most one holds a live lease."""
+        ...
+    def release_lease(self, model: str, holder: str) -> bool:
+        """Drop ``holder``'s lease on ``model``; False when ``holder`` does not hold it."""
+        ...
+    def get_lease(self, model: str) -> Lease | None:
+        """The lease row of ``model`` (possibly expired), or ``None``."""
+        ...
+    def get_controller_state(self, model: str) -> ControllerState:
+        """The stored state, or an ``idle`` state with revision 0 when none was written."""
+        ...
+    def save_controller_state(
+        self, state: ControllerState, *, holder: str | None, now: datetime | None = None
+    ) -> ControllerState:
+        """Compare-and-set: store ``state`` if the stored revision still equals
+        ``state.revision`` (0: nothing stored) and, when ``holder`` is given, ``holder``
+        holds a live lease on the model (checked in the same transaction). Returns what
+        was stored (revision + 1, ``updated_at``). Raises ConflictError otherwise, and
+        StoreError for an unknown phase or data JSON cannot encode."""
+        ...
+    def list_controller_states(self) -> list[ControllerState]:
+        """Every stored state, by model name."""
+        ...
+
+
 class MetadataStore(
     ExperimentStore,
     RunStore,
@@ -258,6 +298,7 @@ class MetadataStore(
     CacheStore,
     TokenStore,
     AlertStore,
+    ControllerStore,
     Protocol,
 ):
     """Everything the metadata store offers; one object per connection."""

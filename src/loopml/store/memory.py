@@ -9,6 +9,7 @@ Nothing is persisted; every object handed out is a fresh frozen entity.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ from loopml.entities import (
     Run,
     RunStatus,
 )
-from loopml.errors import AlreadyExistsError, ConflictError, NotFoundError
+from loopml.errors import AlreadyExistsError, ConflictError, NotFoundError, StoreError
 from loopml.store.alert_events import (
     COOLING_STATUSES,
     AlertEvent,
@@ -44,6 +45,13 @@ from loopml.store.audit_chain import (
     verify_events,
     version_target,
 )
+from loopml.store.controller_state import (
+    ControllerState,
+    Lease,
+    check_phase,
+    check_ttl,
+    lease_conflict,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -54,6 +62,15 @@ def _now() -> datetime:
 
 def _utc(time: datetime) -> datetime:
     return time.replace(tzinfo=UTC) if time.tzinfo is None else time.astimezone(UTC)
+
+
+def _json_copy(data: dict[str, Any], model: str) -> dict[str, Any]:
+    """A deep copy of ``data`` as JSON would return it (what the SQL store keeps)."""
+    try:
+        copied: dict[str, Any] = json.loads(json.dumps(data, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"controller state data of model {model!r} is not JSON: {exc}") from exc
+    return copied
 
 
 @dataclass
@@ -93,6 +110,8 @@ class MemoryStore:
         self._cache: dict[str, dict[str, Any]] = {}
         self._tokens: dict[str, ApiToken] = {}
         self._alerts: dict[int, AlertEvent] = {}
+        self._leases: dict[str, Lease] = {}
+        self._controller: dict[str, ControllerState] = {}
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str) -> Experiment:
@@ -551,6 +570,70 @@ class MemoryStore:
             ]
             chosen.sort(key=lambda e: (e.fired_at, e.id), reverse=True)
             return copy.deepcopy(chosen[: max(limit, 0)])
+
+    # ----------------------------------------------------------------- controller
+    def acquire_lease(
+        self, model: str, holder: str, *, ttl_seconds: float, now: datetime | None = None
+    ) -> Lease | None:
+        ttl = check_ttl(ttl_seconds)
+        now = _utc(now or _now())
+        with self._lock:
+            lease = self._leases.get(model)
+            if lease is not None and lease.holder != holder and lease.expires_at > now:
+                return None
+            acquired = lease.acquired_at if lease is not None and lease.holder == holder else now
+            self._leases[model] = Lease(model, holder, acquired, now + timedelta(seconds=ttl))
+            return self._leases[model]
+
+    def release_lease(self, model: str, holder: str) -> bool:
+        with self._lock:
+            lease = self._leases.get(model)
+            if lease is None or lease.holder != holder:
+                return False
+            del self._leases[model]
+            return True
+
+    def get_lease(self, model: str) -> Lease | None:
+        with self._lock:
+            return self._leases.get(model)
+
+    def get_controller_state(self, model: str) -> ControllerState:
+        with self._lock:
+            return copy.deepcopy(self._controller.get(model, ControllerState(model)))
+
+    def save_controller_state(
+        self, state: ControllerState, *, holder: str | None, now: datetime | None = None
+    ) -> ControllerState:
+        check_phase(state.phase)
+        data = _json_copy(state.data, state.model)
+        now = _utc(now or _now())
+        with self._lock:
+            stored = self._controller.get(state.model)
+            revision = 0 if stored is None else stored.revision
+            if revision != state.revision:
+                raise ConflictError(
+                    f"controller state of model {state.model!r} changed meanwhile "
+                    f"(revision {revision}, expected {state.revision})"
+                )
+            lease = self._leases.get(state.model)
+            if holder is not None and (
+                lease is None or lease.holder != holder or lease.expires_at <= now
+            ):
+                raise lease_conflict(state.model, holder, lease, now)
+            started = state.canary_started_at
+            saved = replace(
+                state,
+                data=data,
+                canary_started_at=None if started is None else _utc(started),
+                updated_at=now,
+                revision=revision + 1,
+            )
+            self._controller[state.model] = saved
+            return copy.deepcopy(saved)
+
+    def list_controller_states(self) -> list[ControllerState]:
+        with self._lock:
+            return copy.deepcopy([self._controller[m] for m in sorted(self._controller)])
 
     # ---------------------------------------------------------------------- audit
     def _append(

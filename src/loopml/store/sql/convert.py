@@ -18,11 +18,14 @@ from loopml.entities import (
     RunStatus,
 )
 from loopml.store.alert_events import AlertEvent
+from loopml.store.controller_state import ControllerState, Lease
 from loopml.store.sql.rows import (
     AlertEventRow,
     AliasRow,
     ApiTokenRow,
     AuditEventRow,
+    ControllerLeaseRow,
+    ControllerStateRow,
     ExperimentRow,
     LineageEdgeRow,
     MetricRow,
@@ -34,9 +37,11 @@ from loopml.store.sql.rows import (
 __all__ = [
     "to_alert_event",
     "to_alias",
+    "to_controller_state",
     "to_edge",
     "to_event",
     "to_experiment",
+    "to_lease",
     "to_metric",
     "to_model",
     "to_model_version",
@@ -155,4 +160,22 @@ def to_alert_event(row: AlertEventRow) -> AlertEvent:
         failed={str(k): str(v) for k, v in row.failed.items()},
         payload=dict(row.payload),
         finished_at=row.finished_at,
+    )
+
+
+def to_lease(row: ControllerLeaseRow) -> Lease:
+    return Lease(
+        model=row.model, holder=row.holder, acquired_at=row.acquired_at, expires_at=row.expires_at
+    )
+
+
+def to_controller_state(row: ControllerStateRow) -> ControllerState:
+    return ControllerState(
+        model=row.model,
+        phase=row.phase,
+        challenger_version=row.challenger_version,
+        canary_started_at=row.canary_started_at,
+        data=dict(row.data),
+        updated_at=row.updated_at,
+        revision=int(row.revision),
     )

@@ -37,7 +37,7 @@ __all__ = [
     "upgrade",
 ]
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """Newest revision in ``migrations/versions``; update it with every new migration
 (``tests/store/test_sql_store.py`` checks it against Alembic)."""
 

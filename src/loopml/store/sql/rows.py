@@ -41,6 +41,8 @@ __all__ = [
     "AuditEventRow",
     "Base",
     "CacheEntryRow",
+    "ControllerLeaseRow",
+    "ControllerStateRow",
     "ExperimentRow",
     "LineageEdgeRow",
     "MetricRow",
@@ -282,3 +284,26 @@ class AlertEventRow(Base):
     failed: Mapped[dict[str, Any]]
     payload: Mapped[dict[str, Any]]
     finished_at: Mapped[datetime | None]
+
+
+class ControllerLeaseRow(Base):
+    """Which controller process may act on a model, until when (migration 0004)."""
+
+    __tablename__ = "controller_leases"
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ControllerStateRow(Base):
+    """The loop controller's phase and step intent for a model (migration 0004)."""
+
+    __tablename__ = "controller_state"
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    phase: Mapped[str] = mapped_column(String(32))
+    challenger_version: Mapped[int | None] = mapped_column(Integer)
+    canary_started_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(BigInteger)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopml.store.sql.alert_store import SqlAlertStore
+from loopml.store.sql.controller_store import SqlControllerStore
 from loopml.store.sql.engine import make_engine
 from loopml.store.sql.migrate import upgrade
 from loopml.store.sql.registry_store import SqlRegistryStore
@@ -12,7 +13,7 @@ from loopml.store.sql.token_store import SqlTokenStore
 __all__ = ["SqlStore", "open_store"]
 
 
-class SqlStore(SqlRunStore, SqlRegistryStore, SqlTokenStore, SqlAlertStore):
+class SqlStore(SqlRunStore, SqlRegistryStore, SqlTokenStore, SqlAlertStore, SqlControllerStore):
     """A :class:`loopml.store.base.MetadataStore` over SQLAlchemy 2.0.
 
     Build it with :func:`open_store`; the constructor only stores the engine.
