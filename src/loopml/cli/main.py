@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from loopml.cli import (
+    audit,
     deployments,
     loop,
     models,
@@ -38,6 +39,7 @@ app.command(
     "command as `loopml monitor`; the server serves the newest one at /admin/report.",
 )(monitor.monitor)
 app.command("quickstart")(quickstart.quickstart)
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:
