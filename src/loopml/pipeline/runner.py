@@ -9,7 +9,12 @@ one; ``promote`` is cheap and always re-evaluates its gate.
 
 The tracking run records every step param (``<step>.<param>``), the
 evaluation metrics, the datasets read (load output, train and test splits),
-a ``cache.<step>`` tag (``hit``/``miss``) and the promotion decision. Lineage:
+a ``cache.<step>`` tag (``hit``/``miss``), a ``cache_key.<step>`` tag, a
+``model_version`` tag (``<name>/<version>``, also when ``register`` came from
+the cache), the promotion decision, and ``pipeline.json`` among its artifacts
+(the spec as run, the fingerprints of the input frames and the seeds; see
+:mod:`loopml.pipeline.record`), which :mod:`loopml.pipeline.reproduce` reruns
+from. Lineage:
 ``pipeline:<name> -executed-> run:<id>``, ``dataset:<fp> -input-> run:<id>``
 and ``run:<id> -produced-> model_version:<name>/<v>`` for a new version.
 """
@@ -26,6 +31,7 @@ import pandas as pd
 from loopml.entities import RunStatus
 from loopml.errors import NotFoundError, PipelineError
 from loopml.pipeline.cache import StepCache, cache_key
+from loopml.pipeline.record import pipeline_record, write_record
 from loopml.pipeline.spec import PipelineSpec, StepSpec
 from loopml.pipeline.steps import KINDS, StepContext, TrainedModel
 from loopml.schema import Schema
@@ -164,6 +170,7 @@ def run_pipeline(
     cache = StepCache(store, artifacts)
     run = tracker.start_run(spec.experiment, tags={"pipeline": spec.name})
     store.add_edges([(f"pipeline:{spec.name}", f"run:{run.id}", "executed")])
+    write_record(run, pipeline_record(spec, frames))
     keys: dict[str, str] = {}
     produced: dict[str, dict[str, Any]] = {}
     ancestors: dict[str, set[str]] = {}
@@ -194,9 +201,14 @@ def run_pipeline(
             result = _run_step(step, ctx, cache, keys, produced, store, notify)
             results.append(result)
             _record(run, step, produced[step.name])
-            run.set_tag(f"cache.{step.name}", "hit" if result.cached else "miss")
-            if step.kind == "register" and not result.cached:
+            run.set_tags({
+                f"cache.{step.name}": "hit" if result.cached else "miss",
+                f"cache_key.{step.name}": result.cache_key,
+            })
+            if step.kind == "register":
                 version = produced[step.name]["model_version"]
+                run.set_tag("model_version", f"{version['name']}/{version['version']}")
+            if step.kind == "register" and not result.cached:
                 target = f"model_version:{version['name']}/{version['version']}"
                 store.add_edges([(f"run:{run.id}", target, "produced")])
         current = None

@@ -30,6 +30,7 @@ earlier steps, so the listed order is a topological order. Every error is a
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,6 +215,9 @@ class PipelineSpec:
     base_dir : Path or None
         Folder that relative file paths (``load`` sources, schema files) are
         resolved against: the YAML file's folder.
+    path : Path or None
+        The YAML file the spec was read from (recorded with each run; not
+        part of equality).
 
     Examples
     --------
@@ -230,6 +234,7 @@ class PipelineSpec:
     model: str
     steps: tuple[StepSpec, ...]
     base_dir: Path | None = None
+    path: Path | None = field(default=None, compare=False)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> PipelineSpec:
@@ -249,7 +254,8 @@ class PipelineSpec:
             raise ConfigurationError(
                 f"pipeline file {str(file)!r} is not valid YAML: {exc}"
             ) from exc
-        return cls.from_dict(data, base_dir=file.resolve().parent)
+        spec = cls.from_dict(data, base_dir=file.resolve().parent)
+        return dataclasses.replace(spec, path=file.resolve())
 
     @classmethod
     def from_dict(cls, data: Any, *, base_dir: str | Path | None = None) -> PipelineSpec:
@@ -334,7 +340,8 @@ class PipelineSpec:
         raw = self.to_dict()
         for path, value in overrides.items():
             _set_dotted(raw, path, copy.deepcopy(value))
-        return PipelineSpec.from_dict(raw, base_dir=self.base_dir)
+        spec = PipelineSpec.from_dict(raw, base_dir=self.base_dir)
+        return dataclasses.replace(spec, path=self.path)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data that :meth:`from_dict` turns back into an equal spec."""
