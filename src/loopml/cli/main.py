@@ -7,6 +7,7 @@ import typer
 from loopml.cli import (
     audit,
     deployments,
+    lineage,
     loop,
     models,
     monitor,
@@ -40,6 +41,8 @@ app.command(
 )(monitor.monitor)
 app.command("quickstart")(quickstart.quickstart)
 app.add_typer(audit.app, name="audit")
+app.command("lineage")(lineage.lineage)
+app.command("reproduce")(lineage.reproduce)
 
 
 def main() -> None:
