@@ -9,8 +9,10 @@ serving the app's ``ref``.
 For each request :meth:`Routes.predict` picks the answering route with
 :func:`loopml.deploy.route_for` (first request id, canary weight, salt = the
 deployment name): the canary answers its share of request ids, the champion
-the rest. A canary that has not loaded yet leaves its requests to the
-champion (logged as ``champion``, the route that computed them). When a
+the rest. A canary that has not loaded yet, or whose alias no longer resolves
+(removed when a canary ends), leaves its requests to the champion (logged as
+``champion``, the route that computed them) and is not waited for by
+:meth:`Routes.ready`. When a
 shadow is configured every answered request is also queued for the shadow in
 a background task, with the same request ids: the answer never waits for it,
 and a shadow failure is logged and counted (:attr:`Routes.shadow_failures`),
@@ -35,6 +37,13 @@ from loopml.serving.model_holder import ModelHolder
 __all__ = ["Route", "Routes"]
 
 _log = logging.getLogger("loopml.serving")
+
+
+def _alias_gone(route: Route) -> bool:
+    """Whether the route's last refresh found its alias (or version) missing: the holder keeps
+    the version it had, but the route should no longer answer with it."""
+    error = route.holder.last_error
+    return error is not None and error.startswith(f"{NotFoundError.__name__}:")
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,12 @@ class Routes:
         return [route for name, route in self.routes.items() if name != "shadow"]
 
     def ready(self) -> bool:
-        """Whether every answering route has a model loaded (the shadow is not waited for)."""
-        return all(route.holder.current is not None for route in self.answering)
+        """Whether every answering route has a model loaded (the shadow, and a canary whose
+        alias is gone, are not waited for)."""
+        return self.champion.holder.current is not None and all(
+            route.holder.current is not None or _alias_gone(route)
+            for route in self.answering
+        )
 
     def pick(self, request_id: str) -> Route:
         """The route answering ``request_id``: canary for its share of ids, else champion."""
@@ -99,7 +112,8 @@ class Routes:
             return self.champion
         name = route_for(request_id, spec.canary.weight, salt=spec.name)
         route = self.routes[name]
-        return route if route.holder.current is not None else self.champion
+        usable = route.holder.current is not None and not _alias_gone(route)
+        return route if usable else self.champion
 
     def for_version(self, version: str) -> Route:
         """The answering route serving ``version`` (explicit ``versions/{v}/infer``).
