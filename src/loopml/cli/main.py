@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from loopml.cli import (
+    approve,
     audit,
     deployments,
     lineage,
@@ -40,6 +41,8 @@ app.command(
     "command as `loopml monitor`; the server serves the newest one at /admin/report.",
 )(monitor.monitor)
 app.command("quickstart")(quickstart.quickstart)
+app.command("approve")(approve.approve)
+app.command("reject")(approve.reject)
 app.add_typer(audit.app, name="audit")
 app.command("lineage")(lineage.lineage)
 app.command("reproduce")(lineage.reproduce)
