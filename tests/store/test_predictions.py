@@ -106,6 +106,15 @@ def test_filters_by_time_and_version(tmp_path: Path) -> None:
     assert reader.count("other-model") == 0
 
 
+def test_window_after_every_row_is_empty_with_the_columns(tmp_path: Path) -> None:
+    with PredictionLogWriter(tmp_path) as writer:
+        writer.append(record(1))
+    reader = PredictionLogReader(tmp_path)
+    frame = reader.read_predictions("churn", start=T0 + timedelta(hours=1))
+    assert frame.empty and list(frame.columns) == list(PREDICTION_COLUMNS)
+    assert reader.read_labelled("churn", start=T0 + timedelta(hours=1)).empty
+
+
 def test_empty_log_has_the_columns(tmp_path: Path) -> None:
     reader = PredictionLogReader(tmp_path / "never-written")
     frame = reader.read_predictions("churn")

@@ -690,6 +690,8 @@ def _empty(columns: Sequence[str]) -> pd.DataFrame:
 
 def _expand(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Decode ``prediction`` and ``features``; return ``columns`` then one column per feature."""
+    if frame.empty:  # e.g. every logged row is older than ``start``
+        return _empty(columns)
     predictions = pd.Series(_decode(frame["prediction"]), index=frame.index, dtype=None)
     features = pd.DataFrame.from_records(_decode(frame["features"]), index=frame.index)
     features = features.rename(
