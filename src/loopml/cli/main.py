@@ -7,6 +7,7 @@ import typer
 from loopml.cli import (
     approve,
     audit,
+    cards,
     deployments,
     lineage,
     loop,
@@ -46,6 +47,7 @@ app.command("reject")(approve.reject)
 app.add_typer(audit.app, name="audit")
 app.command("lineage")(lineage.lineage)
 app.command("reproduce")(lineage.reproduce)
+app.command("card")(cards.card)
 
 
 def main() -> None:
