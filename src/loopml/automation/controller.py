@@ -208,6 +208,8 @@ class Controller:
         }
         state = self.client.store.get_controller_state(name)
         with self._heartbeat():
+            if state.phase in ("idle", "canary", "pending_approval"):
+                state = self._watch(state, cycle)
             for _ in range(3 * len(handlers)):
                 state, done = handlers[state.phase](state, cycle)
                 if done:
@@ -218,33 +220,41 @@ class Controller:
         return LoopDecision(**values)
 
     # ----------------------------------------------------------------- phases
-    def _idle(self, state: ControllerState, cycle: _Cycle) -> tuple[ControllerState, bool]:
-        policy, name, now = self.policy, self.policy.model, self.clock()
+    def _watch(self, state: ControllerState, cycle: _Cycle) -> ControllerState:
+        """Notice a champion that changed (by the loop or by hand) and judge it while on
+        probation; a broken one goes to ``rolling_back`` (withdrawing any challenger)."""
+        policy, name = self.policy, self.policy.model
         champion = self._alias(policy.champion_alias)
         if champion is None:
             raise NotFoundError(f"model {name!r} has no alias {policy.champion_alias!r}")
         cycle.champion_before = cycle.champion_after = champion
         known = state.data.get("champion")
         if known != champion:
-            data: dict[str, Any] = {"champion": champion, "probation": None}
+            data: dict[str, Any] = {**state.data, "champion": champion, "probation": None}
             if known is not None and policy.rollback is not None:
                 since = self.client.store.get_alias(name, policy.champion_alias).updated_at
                 data["probation"] = self._probation(champion, known, since)
                 self._audit(state, "watch", f"champion moved from v{known} to v{champion} outside "
                             "the loop; watching it against the rollback criteria",
                             {"probation": data["probation"]}, champion, champion)
-            return self._save(state, "idle", data), False
+            state = self._save(state, state.phase, data)
+        probation = state.data.get("probation")
+        if probation is None or policy.rollback is None or probation["version"] != champion:
+            return state
+        check = self._judge_rollback(probation, self.clock())
+        if check is None or check.ok is not False:
+            return state
+        rollback = {"from": champion, "to": probation["previous"],
+                    "reasons": list(check.reasons), "evidence": check.evidence}
+        return self._save(state, "rolling_back", {"rollback": rollback})
+
+    def _idle(self, state: ControllerState, cycle: _Cycle) -> tuple[ControllerState, bool]:
+        policy, name, now = self.policy, self.policy.model, self.clock()
+        champion = int(state.data["champion"])
         if policy.canary is not None and self._alias(policy.canary.alias) is not None:
             self.client.registry.delete_alias(
                 name, policy.canary.alias, reason="loop: no canary in progress"
             )
-        probation = state.data.get("probation")
-        if probation is not None and policy.rollback is not None:
-            check = self._judge_rollback(probation, now)
-            if check is not None and check.ok is False:
-                rollback = {"from": champion, "to": probation["previous"],
-                            "reasons": list(check.reasons), "evidence": check.evidence}
-                return self._save(state, "rolling_back", {"rollback": rollback}), False
         self._say(f"observing {name}@{policy.champion_alias} (v{champion})")
         last = state.data.get("last_retrain") or {}
         created = self.client.registry.resolve(name, champion).created_at
@@ -382,7 +392,8 @@ class Controller:
         )
         evidence = {"canary": check.evidence, "gate": state.data.get("gate"),
                     "canary_started_at": state.canary_started_at.isoformat()}
-        cycle.evidence, cycle.reasons = evidence, list(check.reasons)
+        cycle.evidence = evidence
+        cycle.reasons += list(check.reasons)
         if check.ok is None and now - state.canary_started_at < timedelta(hours=stage.max_hours):
             cycle.action = "canary"
             return state, True
@@ -481,6 +492,9 @@ class Controller:
             self.client.registry.set_alias(name, policy.champion_alias, target, reason=reason)
         elif champion != target:
             reason = f"no rollback: champion moved to v{champion} meanwhile"
+        if state.challenger_version is not None:
+            self._drop_canary(state.challenger_version)
+            reason += f"; challenger v{state.challenger_version} withdrawn"
         self._audit(state, "rolled_back", reason, rollback["evidence"], source,
                     self._alias(policy.champion_alias))
         cycle.action, cycle.reasons = "rolled_back", [reason]
