@@ -108,7 +108,8 @@ class GateResult:
             f"challenger {self.metric} {self.challenger:.4f} {verdict} champion {self.champion:.4f} "
             f"by more than {self.margin} (delta {self.delta:+.4f}, "
             f"{100 * (1 - self.alpha):.0f}% CI [{self.ci_low:+.4f}, {self.ci_high:+.4f}], "
-            f"paired bootstrap p = {self.p_value:.4f} vs alpha {self.alpha}, n = {self.n})"
+            f"paired bootstrap p = {self.p_value:.4f} vs alpha {self.alpha}) "
+            f"on the same {self.n} held-out rows"
         )
 
 
