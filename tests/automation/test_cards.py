@@ -44,8 +44,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     registry.rollback("flights", "champion", reason="v2 had no run behind it")
     store.append_event(actor="carol", action="promotion.approve", target="model:flights/version:1",
                        before=None, after={"version": 1}, reason="reviewed the card")
-    store.append_event(actor="dave", action="promotion.reject", target="model:flights/loop",
-                       before=None, after={"challenger": 2}, reason="no lineage")
+    store.append_event(actor="dave", action="loop.reject", target="model:flights/loop",
+                       before={"phase": "pending_approval", "version": 2},
+                       after={"decision": {"approved": False}, "version": 2}, reason="no lineage")
+    store.append_event(actor="loop:tester", action="loop.rejected", target="model:flights/loop",
+                       before={"version": 1}, after={"version": 1, "challenger": 2},
+                       reason="challenger v2 lost the gate")
     reports = root / "reports"
     _report(registry, reports, "report-flights-v1-20240101T000000.json")
     decoy = MonitoringReport(model="flights-v1-old", version=2, drift=_drift(registry))
@@ -102,7 +106,7 @@ def test_card_of_a_pipeline_version(home: dict[str, Any]) -> None:
     point = card.history[0]
     assert point.dataset_drift and "day" in point.drifted_columns and point.roc_auc is not None
     assert [(a.actor, a.action) for a in card.approvals] == [("carol", "promotion.approve")]
-    assert card.other_approvals == 1
+    assert card.other_approvals == 2  # both about v2, although the loop's names champion v1
     assert [d.alias for d in card.lineage.deployments] == ["champion", "champion"]
     assert any("newest 20%" in item for item in card.limitations)
     assert any("found data drift" in item for item in card.limitations)
@@ -138,7 +142,9 @@ def test_card_of_a_hand_registered_version_says_what_is_missing(home: dict[str, 
     assert any("optimistic" in item for item in card.limitations)
     assert any("No monitoring report" in item for item in card.limitations)
     assert card.history == () and card.other_approvals == 1
-    assert [(a.actor, a.action) for a in card.approvals] == [("dave", "promotion.reject")]
+    assert [(a.actor, a.action) for a in card.approvals] == [
+        ("dave", "loop.reject"), ("loop:tester", "loop.rejected")
+    ]
     text = card_markdown(card)
     assert "Training data: not stated" in text
     assert "computed on the reference data" in text

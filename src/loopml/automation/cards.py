@@ -267,15 +267,25 @@ def _history(reports_dir: Path | None, name: str, version: int) -> list[Monitori
     return sorted(points, key=lambda p: p.created_at)
 
 
+def _concerns(event: Any, name: str, version: int) -> bool:
+    """Whether a decision is about ``version``: its target, else the challenger it names
+    (the loop's events also carry the champion's version), else any version it names."""
+    if event.target == version_target(name, version):
+        return True
+    challengers = [state["challenger"] for state in (event.before, event.after)
+                   if isinstance(state, dict) and isinstance(state.get("challenger"), int)]
+    if challengers:
+        return version in challengers
+    return mentions_version(event.before, version) or mentions_version(event.after, version)
+
+
 def _approvals(store: Any, name: str, version: int) -> tuple[list[Approval], int]:
     mine, others = [], 0
     for event in store.list_events(target_prefix=model_target_prefix(name), limit=_EVERY):
         action = event.action.lower()
         if "approve" not in action and "reject" not in action:
             continue
-        if event.target == version_target(name, version) or mentions_version(
-            event.before, version
-        ) or mentions_version(event.after, version):
+        if _concerns(event, name, version):
             mine.append(Approval(event.time, event.actor, event.action, event.target, event.reason))
         else:
             others += 1
@@ -424,13 +434,29 @@ def _limitations(card: ModelCard, stated: str | None, params: dict[str, str]) ->
     else:
         latest = card.history[-1]
         if latest.dataset_drift:
-            items.append(f"The latest monitoring report ({latest.created_at[:16]}) found data "
+            items.append(f"The latest monitoring report ({_stamp(latest.created_at)}) found data "
                          f"drift in {', '.join(latest.drifted_columns) or 'several columns'}.")
-        if all(p.roc_auc is None for p in card.history):
+        realised = [p for p in card.history if p.roc_auc is not None]
+        trained = card.metrics_at_training.get("roc_auc")
+        if not realised:
             items.append("No realised performance on labelled live traffic yet.")
+        elif trained is not None and realised[-1].roc_auc is not None and (
+            realised[-1].roc_auc < trained - 0.02
+        ):
+            items.append(
+                f"Realised ROC AUC on live traffic ({realised[-1].roc_auc:.3f} on "
+                f"{realised[-1].labelled_rows} labelled rows, report of "
+                f"{_stamp(realised[-1].created_at)}) is below the {trained:.3f} measured at "
+                "training."
+            )
     items.append("loopml does not assess fairness, robustness or causal validity; the slices "
                  "cover the categorical features only.")
     return items
+
+
+def _stamp(text: str | None) -> str:
+    """``2024-07-01T00:24:00+00:00`` -> ``2024-07-01 00:24``."""
+    return "?" if not text else text[:16].replace("T", " ")
 
 
 def _cell(value: Any) -> str:
@@ -511,8 +537,8 @@ def card_markdown(card: ModelCard) -> str:
     if card.history:
         out += _table(["report", "alias", "window", "rows", "labelled", "share drifted",
                        "drifted columns", "ROC AUC realised", "ROC AUC estimated"],
-                      [[p.created_at[:16], p.alias, (f"{(p.window_start or '?')[:16]} → "
-                        f"{(p.window_end or '?')[:16]}"), p.current_rows, p.labelled_rows,
+                      [[_stamp(p.created_at), p.alias, (f"{_stamp(p.window_start)} → "
+                        f"{_stamp(p.window_end)}"), p.current_rows, p.labelled_rows,
                         p.share_drifted, ", ".join(p.drifted_columns), p.roc_auc,
                         p.estimated_roc_auc] for p in card.history])
     else:

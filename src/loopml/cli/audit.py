@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli._common import client, console, err_console, print_json
+from loopml.cli._common import client, console, print_json
 
 app = typer.Typer(
     help="The tamper-evident audit log: verify its hash chain.",
@@ -46,12 +46,12 @@ def verify(
         first = result.first
         assert first is not None
         where = "past the last event" if first.event_id is None else f"event id {first.event_id}"
-        err_console.print(
+        console.print(
             f"[red]audit chain broken[/red] at position {first.position} ({where}): "
             f"{first.kind.value}: {first.detail}"
         )
         for other in result.breaks[1:]:
-            err_console.print(
+            console.print(
                 f"  also at position {other.position}: {other.kind.value}: {other.detail}"
             )
     if not as_json:
