@@ -35,12 +35,22 @@ class Distribution:
         self.low = np.array(profile.low_tail, dtype=np.float64)
         self.high = np.array(profile.high_tail, dtype=np.float64)
         self.sketch = profile.kll()
-        pairs = list(self.sketch) if self.exact is None else []
-        items = np.array([p[0] for p in pairs], dtype=np.float64)
-        weights = np.array([p[1] for p in pairs], dtype=np.float64)
-        order = np.argsort(items, kind="stable")
-        self.items = items[order]
-        self.cumulative = np.concatenate(([0.0], np.cumsum(weights[order])))
+        # The retained items give the points where the counts may jump; the counts
+        # themselves come from the sketch's rank queries. Summing the weights the
+        # Python iterator reports is wrong after a merge (datasketches 5.2: a merge
+        # of two 2,500-value sketches iterates to weights summing to 1,959).
+        items = (
+            np.unique(np.array([p[0] for p in self.sketch], dtype=np.float64))
+            if self.exact is None and not self.sketch.is_empty()
+            else np.array([], dtype=np.float64)
+        )
+        self.items = items
+        if items.size:
+            shares = np.asarray(self.sketch.get_cdf(items.tolist(), inclusive=True))[:-1]
+            counts = shares * float(self.sketch.n)
+        else:
+            counts = np.array([], dtype=np.float64)
+        self.cumulative = np.concatenate(([0.0], counts))
 
     def support(self) -> Floats:
         """Finite points where the counts may jump (sorted, unique)."""
