@@ -331,6 +331,15 @@ def build_card(
         If the model or version does not exist, or its package is gone.
     ModelPackageError
         If the package fails its integrity checks.
+
+    Examples
+    --------
+    >>> import loopml
+    >>> with loopml.connect() as client:  # doctest: +SKIP
+    ...     card = build_card(client.store, client.artifacts, "flights", 1,
+    ...                       reports_dir=client.settings.home / "reports")
+    >>> card.intended_use, card.evaluation.source  # doctest: +SKIP
+    ('not stated', 'evaluation split')
     """
     from loopml.models import load_model
 

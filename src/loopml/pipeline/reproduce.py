@@ -254,6 +254,15 @@ def reproduce_run(
         the input or step, and both fingerprints.
     PipelineError
         If a step fails; names the run and the step.
+
+    Examples
+    --------
+    >>> import loopml
+    >>> with loopml.connect() as client:  # doctest: +SKIP
+    ...     result = reproduce_run(run_id, store=client.store, artifacts=client.artifacts,
+    ...                            inputs={"train": "july.parquet"})
+    >>> result.matches, [c.name for c in result.checks if not c.matches]  # doctest: +SKIP
+    (True, [])
     """
     from loopml.data import fingerprint
 
