@@ -99,6 +99,8 @@ def test_monitor_delivers_alerts_once_per_cooldown(
         writer.close()
         labels = july[FLIGHTS_LABEL].tolist()
         client.append_feedback("flights", [(ids[i], int(labels[i]), start) for i in range(1000)])
+        # feedback takes any scalar: bad labels are left out and reported, never fatal
+        client.append_feedback("flights", [(ids[1000], 3.7, start), (ids[1001], "yes", start)])
     rules = tmp_path / "alerts.yaml"
     rules.write_text(
         "channels:\n"
@@ -128,6 +130,7 @@ def test_monitor_delivers_alerts_once_per_cooldown(
         assert 0.5 < data["estimated"]["roc_auc"]["value"] < 1.0  # CBPE, no labels needed
         assert data["estimated"]["calibration"]  # calibrated on the 1,000 labelled rows
         assert data["performance"]["n"] == 1000
+        assert data["performance"]["finding"].startswith("2 labels are not 0 or 1")
         assert data["concept_drift"]["n"] == 1000
         assert {d["detector"] for d in data["concept_drift"]["detectors"]} == {
             "adwin",

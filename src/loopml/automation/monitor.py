@@ -20,6 +20,7 @@ reference) is left out (``null``) and the reason logged.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -141,11 +142,16 @@ def monitor_model(
     labelled = current_window(client, model, start=start, end=end, max_rows=max_rows, labelled=True)
     # realised performance belongs to the version that computed the predictions
     labelled = labelled[labelled["version"] == version.version]
+    labelled, bad_labels = _binary_labels(labelled)
     performance = None
     if not labelled.empty and labelled["score"].notna().any():
         performance = realised_performance(
             labelled["label"].to_numpy(dtype=float), labelled["score"].to_numpy(dtype=float)
         )
+        if bad_labels:
+            performance = replace(performance, finding=bad_labels)
+    elif bad_labels:
+        _log.warning("model %s: %s", model, bad_labels)
     target = schema.target or label or _label_column(reference, schema.feature_names)
     scores = _Scores.of(loaded, reference[features], target, reference)
     own = current[current["version"] == version.version]
@@ -222,6 +228,33 @@ class _Scores:
             return None
 
 
+def _binary_labels(labelled: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The labelled rows whose label reads as 0 or 1, and what was left out and why.
+
+    Feedback takes any JSON scalar, so one bad label (``3.7``, ``"yes"``) must not stop
+    monitoring: such rows are left out of realised performance, CBPE calibration and
+    concept drift, and the report says how many.
+    """
+    if labelled.empty:
+        return labelled, None
+    numeric = pd.to_numeric(labelled["label"].map(_as_number), errors="coerce")
+    good = numeric.isin([0.0, 1.0])
+    bad = labelled.loc[~good & labelled["label"].notna(), "label"]
+    rows = labelled.loc[good].assign(label=numeric[good].astype(int))
+    if bad.empty:
+        return rows, None
+    return rows, (f"{len(bad)} labels are not 0 or 1 (e.g. {bad.iloc[0]!r}) and were left out")
+
+
+def _as_number(value: Any) -> Any:
+    """Booleans and numeric text as numbers; anything else unchanged (then refused)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return int(value.strip().lower() == "true")
+    return value
+
+
 def _concept_drift(labelled: pd.DataFrame) -> ConceptDriftResult | None:
     """River's detectors on the 0/1 errors of the labelled rows, in prediction order."""
     rows = labelled.dropna(subset=["score", "label"]).sort_values("timestamp", kind="stable")
@@ -263,7 +296,7 @@ def _over_time(
     try:
         return performance_by_window(
             predictions,
-            client.predictions.read_feedback(model),
+            _binary_labels(client.predictions.read_feedback(model))[0],
             n_windows=OVER_TIME_WINDOWS,
             estimator=estimator,
         )
