@@ -125,3 +125,20 @@ def test_the_whole_report_is_strict_json(windows) -> None:
         compute_drift(reference, current, infer_schema(reference)).to_dict(), allow_nan=False
     )
     assert "NaN" not in text and "Infinity" not in text
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_values_near_the_float64_limit_are_a_finding_not_a_crash() -> None:
+    from loopml.monitoring import DriftConfig, column_drift
+    from loopml.ui.charts import histogram_svg
+
+    reference = np.random.default_rng(3).normal(size=2000)
+    current = np.r_[reference[:1990], [1e308, -1e308] * 5]
+    for method in ("wasserstein", "jensen_shannon", "ks"):
+        drift = column_drift("x", reference, current, kind="numeric",
+                             config=DriftConfig(numeric_method=method))
+        assert drift.finding is None or method in drift.finding
+        if drift.finding is not None:
+            assert drift.statistic is None and drift.drifted is False
+        json.dumps(drift.to_dict(), allow_nan=False)
+    assert histogram_svg(reference, current, title="x").endswith("</svg>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -282,6 +283,14 @@ def column_drift(
             result = _run(method, ref, cur, kind, config)
         except MonitoringError as exc:
             finding = str(exc)
+        except ValueError as exc:  # numpy on values near the float64 limits
+            finding = f"{method} could not be computed on these values ({exc})"
+        if result is not None and not math.isfinite(result.statistic):
+            finding = (
+                f"{method} is not finite on these values (magnitudes near the float64 "
+                "limit overflow); not tested"
+            )
+            result = None
     return ColumnDrift(
         name=name,
         kind=kind,

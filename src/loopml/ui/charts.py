@@ -93,7 +93,15 @@ def histogram_svg(
     if union.size == 0:
         parts.append(f'<text x="{_num(left)}" y="{_num(top + 20)}" {_FONT}>no finite values</text>')
         return "".join(parts) + "</svg>"
-    edges = np.histogram_bin_edges(union, bins=n_bins)
+    low, high = float(union.min()), float(union.max())
+    if not np.isfinite(high - low):
+        # a span beyond float64 (e.g. -1e308 to 1e308): bin on the rank scale instead
+        edges = np.quantile(union, np.linspace(0.0, 1.0, n_bins + 1))
+        edges = np.unique(edges)
+        if edges.size < 2:
+            edges = np.array([low, high])
+    else:
+        edges = np.histogram_bin_edges(union, bins=n_bins)
     shares = [np.histogram(values, bins=edges)[0] / max(values.size, 1) for values in (ref, cur)]
     peak = max(float(max(s.max() for s in shares)), 1e-12)
     bar_w = plot_w / (edges.size - 1)
