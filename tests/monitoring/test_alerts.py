@@ -280,6 +280,10 @@ RULE = "  - {name: r, metric: drift.share_drifted, operator: '>=', threshold: 0.
         ),
         ("rules:\n" + RULE + RULE, r"alert rule name 'r' is used twice"),
         (
+            "rules:\n  - {metric: m.x, operator: '>', threshold: 1}\n",
+            r"name",
+        ),
+        (
             "channels:\n  hook: {type: email, url: 'https://x.org'}\nrules:\n" + RULE,
             r"channel 'hook': type must be one of log, webhook, slack, got 'email'",
         ),
@@ -345,6 +349,7 @@ def test_paths_read_the_real_report(report: MonitoringReport) -> None:
     assert lookup_metric(data, "performance.roc_auc").value == 0.75
     assert lookup_metric(data, "labelled_rows").value == 4.0
     values = monitored_values(data)
+    assert monitored_values(report) == values  # the report object works too
     assert values["drift.columns.income.statistic"] == income.statistic
     assert values["drift.dataset_drift"] == 0.0 and values["performance.accuracy"] == 0.5
     assert "schema_version" not in values and "version" not in values

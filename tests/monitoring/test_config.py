@@ -48,6 +48,9 @@ def test_kind_wide_override() -> None:
         ({"n_bins": 1}, "n_bins"),
         ({"numeric_method": "chi_square"}, "numeric_method"),
         ({"column_methods": {"x": "t_test"}}, "column_methods"),
+        ({"ks_threshold": "abc"}, "ks_threshold"),
+        ({"min_samples": 2.5}, "min_samples"),
+        ({"psi_smoothing": 0.0}, "psi_smoothing"),
     ],
 )
 def test_invalid_values_name_the_field(kwargs: dict[str, object], field: str) -> None:

@@ -62,7 +62,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -86,6 +86,11 @@ P_VALUE_METHODS = frozenset({"ks", "anderson_darling", "chi_square", "two_propor
 PRESETS = ("loopml", "evidently")
 """Ways of counting distinct values for the test choice (module docs)."""
 MULTIPLE_TESTING = ("none", "bonferroni", "benjamini_hochberg")
+_FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "float": ((int, float), "a number"),
+    "int": ((int,), "an integer"),
+    "str": ((str,), "a string"),
+}
 """Corrections of p-values over the tested columns."""
 
 
@@ -122,7 +127,8 @@ class DriftConfig:
     n_bins : int, default 10
         Bins for the numeric Jensen–Shannon and PSI tests.
     psi_smoothing : float, default 1e-4
-        Additive smoothing of bin shares in PSI.
+        Additive smoothing of bin shares in PSI (> 0: without it an empty bin
+        makes PSI infinite).
     numeric_method, categorical_method : str, default "auto"
         ``"auto"`` (the table in :mod:`loopml.monitoring.config`) or one name
         from :data:`NUMERIC_METHODS` / :data:`CATEGORICAL_METHODS`.
@@ -174,6 +180,11 @@ class DriftConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "column_methods", MappingProxyType(dict(self.column_methods)))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _FIELD_KINDS.get(str(f.type))
+            if kind and (isinstance(value, bool) or not isinstance(value, kind[0])):
+                raise ConfigurationError(f"DriftConfig.{f.name} must be {kind[1]}, got {value!r}")
         _check_choice("preset", self.preset, PRESETS)
         _check_choice("multiple_testing", self.multiple_testing, MULTIPLE_TESTING)
         for name in (
@@ -206,9 +217,10 @@ class DriftConfig:
                 raise ConfigurationError(
                     f"DriftConfig.{name} must be >= {low}, got {getattr(self, name)!r}"
                 )
-        if self.psi_smoothing < 0.0:
+        if not self.psi_smoothing > 0.0:
             raise ConfigurationError(
-                f"DriftConfig.psi_smoothing must be >= 0, got {self.psi_smoothing!r}"
+                f"DriftConfig.psi_smoothing must be > 0 (without smoothing an empty bin makes "
+                f"PSI infinite), got {self.psi_smoothing!r}"
             )
         _check_method("numeric_method", self.numeric_method, NUMERIC_METHODS)
         _check_method("categorical_method", self.categorical_method, CATEGORICAL_METHODS)

@@ -105,12 +105,15 @@ def lookup_metric(report: Mapping[str, Any], path: str) -> MetricLookup:
     return MetricLookup(path, number)
 
 
-def monitored_values(report: Mapping[str, Any]) -> dict[str, float]:
+def monitored_values(report: Any) -> dict[str, float]:
     """Every finite number (and boolean, as 0/1) of ``report`` by metric path.
 
-    ``schema_version`` and the model ``version`` are left out; lists are
-    entered only when their items are mappings with a ``name``.
+    ``report`` is a :class:`loopml.monitoring.MonitoringReport` or its
+    ``to_dict()``. ``schema_version`` and the model ``version`` are left out;
+    lists are entered only when their items are mappings with a ``name``.
     """
+    if not isinstance(report, Mapping) and hasattr(report, "to_dict"):
+        report = report.to_dict()
     return {
         path: value
         for path, value in _leaves(report, "")

@@ -309,7 +309,8 @@ def _rule(raw: Any, where: str, source: str) -> AlertRule:
     if not isinstance(raw, Mapping):
         raise _bad(source, where, "must be a mapping", raw)
     named = isinstance(raw.get("name"), str)
-    reject_unknown(raw, _RULE_FIELDS, f"{source} {where}" + (f" (rule {raw['name']!r})" * named))
+    label = f" (rule {raw['name']!r})" if named else ""
+    reject_unknown(raw, _RULE_FIELDS, f"{source} {where}{label}")
     prefix = f"{source}: rule {raw['name']!r}" if named else source
     channels = raw.get("channels", ["log"])
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
