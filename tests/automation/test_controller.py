@@ -246,3 +246,37 @@ def test_pending_approval_times_out_or_is_rejected(home: Client, pipeline_path: 
     with pytest.raises(ConflictError, match="no promotion waiting"):
         decide(home, MODEL, approve=True, reason="too late")
     assert home.registry.resolve(MODEL, "champion").version == 1
+
+
+def test_each_trigger_fires_only_with_its_evidence(home: Client, pipeline_path: Path) -> None:
+    from loopml.automation.triggers import observe
+
+    created = home.registry.resolve(MODEL, "1").created_at
+    now = datetime.now(UTC)
+
+    def seen(**triggers: Any) -> Any:
+        base = {"drift_share": None, "performance_drop": None, "min_rows": 100}
+        policy = Policy.from_dict({"model": MODEL, "pipeline": str(pipeline_path),
+                                   "triggers": base | triggers})
+        before_rows = datetime(2025, 12, 31, tzinfo=UTC)  # the logged rows are from 2026-01-01
+        return observe(home, policy, champion=1, since=before_rows,
+                       last_retrain_at=created - timedelta(hours=1),
+                       now=now)
+
+    assert seen().reasons == ()
+    temp = seen(column_drift={"temp": 0.01})
+    assert len(temp.reasons) == 1 and temp.reasons[0].startswith("column 'temp'")
+    assert temp.evidence["column_drift"]["temp"]["statistic"] >= 0.01
+    assert seen(column_drift={"temp": {"threshold": 0.01, "min_rows": 10_000}}).reasons == ()
+    assert seen(drift_share={"threshold": 0.3, "min_rows": 100}).reasons[0].startswith(
+        "drift share"
+    )
+    assert seen(drift_share={"threshold": 0.3, "min_rows": 5000}).reasons == ()
+    assert "labelled rows since" in seen(new_labelled_rows=2000).reasons[0]
+    assert seen(new_labelled_rows=3000).reasons == ()
+    assert "was due" in seen(schedule="* * * * *").reasons[0]
+    estimated = seen(estimated_performance_drop=0.0).evidence["estimated_roc_auc"]
+    assert isinstance(estimated, float) and 0.0 < estimated < 1.0
+    short = seen(schedule="* * * * *", min_labelled_rows=5000)
+    assert short.reasons == () and "only 2400 labelled rows" in short.why_not
+    assert "although schedule" in short.why_not
