@@ -95,11 +95,16 @@ def test_no_drift_and_no_performance(
         column["drifted"] = False
     quiet["drift"].update(drifted_columns=[], n_drifted=0, share_drifted=0.0, dataset_drift=False)
     quiet["performance"] = None
+    quiet["labelled_rows"] = 0
     page = render_html(quiet, reference=windows[0], current=windows[1])
     parsed = _parse(page)
     assert parsed.tags.count("svg") == 3  # every tested column is still drawn
     assert "No dataset drift" in page
     assert "No ground truth has arrived" in page
+    quiet["labelled_rows"] = 1000  # labels, but no binary performance (a regressor)
+    page = render_html(quiet, reference=windows[0], current=windows[1])
+    assert "No ground truth has arrived" not in page
+    assert "1000 rows have ground truth" in page
 
 
 def test_names_are_escaped(report_dict: dict[str, Any]) -> None:

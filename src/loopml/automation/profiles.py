@@ -21,7 +21,9 @@ Which columns are numeric follows the ``loopml`` preset of
 :class:`loopml.monitoring.DriftConfig`: integer and float columns are numeric
 unless an integer column has at most ``integer_categorical_max_unique``
 distinct reference values; categorical, boolean and string columns are
-categorical; datetime columns are not profiled.
+categorical, except identifier-like string columns (their top values cover less
+than half of the reference), which :func:`loopml.monitoring.compute_drift` does not
+test either; datetime columns are not profiled.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import pandas as pd
 
 from loopml.errors import MonitoringError
 from loopml.monitoring import DriftConfig, DriftReport
-from loopml.monitoring.drift import apply_multiple_testing
+from loopml.monitoring.drift import MIN_TOP_K_COVERAGE, apply_multiple_testing, top_k_or_other
 from loopml.monitoring.profile import (
     DatasetProfile,
     ProfileKind,
@@ -74,6 +76,14 @@ def profile_kinds(
         if column.name == schema.target or column.name not in reference.columns:
             continue
         logical = str(getattr(column.logical_type, "value", column.logical_type))
+        if (
+            logical == "string"
+            and top_k_or_other(
+                reference[column.name], reference[column.name].iloc[:0], config.string_top_k
+            )[3]
+            < MIN_TOP_K_COVERAGE
+        ):
+            continue  # identifier-like: compute_drift does not test it either
         if logical in _CATEGORICAL:
             kinds[str(column.name)] = "categorical"
         elif logical in _NUMERIC:

@@ -64,13 +64,27 @@ def monitor(
         with errors_as_exit():
             alert_config = AlertConfig.from_yaml(alerts)
     if profiles:
+        if alerts is not None:
+            raise typer.BadParameter(
+                "alerts run on the full report; drop --profiles or --alerts", param_hint="--alerts"
+            )
         monitor_profiles(model, config, since, as_json)
         return
+    if since is not None:
+        raise typer.BadParameter(
+            "--since selects log days for --profiles; the full report takes the newest "
+            "--max-rows rows",
+            param_hint="--since",
+        )
     with client() as c:
         name, ref = parse_model_ref(model)
         report, reference, current = c.monitor(name, ref, max_rows=max_rows, config=config)
         folder = out or (c.settings.home / "reports")
-        paths = write_reports(report, reference, current, folder)
+        try:
+            paths = write_reports(report, reference, current, folder)
+        except OSError as error:
+            console.print(f"[red]error:[/red] cannot write the report to {folder}: {error}")
+            raise typer.Exit(1) from None
         fired: dict[str, Any] | None = None
         if alert_config is not None:
             from loopml.monitoring.alerts import run_alerts
