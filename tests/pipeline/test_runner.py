@@ -213,3 +213,29 @@ def test_validate_against_schema_file_reports_violations(
     bad = frame.assign(colour=frame["colour"].replace({"red": "purple"}))
     with pytest.raises(PipelineError, match=r"step 'validate'.*colour"):
         _run(spec, tracker, registry, bad)
+
+
+def test_inferred_contract_lets_every_feature_be_missing(
+    tmp_path: Path, tracker: Tracker, registry: Registry, frame: pd.DataFrame, toy: dict[str, Any]
+) -> None:
+    """x and colour are never missing in the training rows; a model trained on them must
+    still score rows that lack them (found by bench/loop_outcome.py: a retrained flights
+    model refused the gate's held-out rows with a missing wind speed)."""
+    spec = PipelineSpec.from_dict(toy, base_dir=tmp_path)
+    _run(spec, tracker, registry, frame)
+    model = registry.load("toy-model", "1")
+    assert [c.nullable for c in model.schema.columns] == [True, True, True]
+    rows = frame[["colour", "x", "z"]].head(3).astype(object)
+    rows.loc[0, "x"] = None
+    rows.loc[1, "colour"] = None
+    assert len(model.predict(rows)) == 3
+    observed = dict(toy)
+    observed["steps"] = [dict(s) for s in toy["steps"]]
+    observed["steps"][1] = {
+        **toy["steps"][1],
+        "params": {**toy["steps"][1]["params"], "nullable": "observed"},
+    }
+    observed["model"] = "toy-observed"
+    _run(PipelineSpec.from_dict(observed, base_dir=tmp_path), tracker, registry, frame)
+    strict = registry.load("toy-observed", "1").schema
+    assert [c.nullable for c in strict.columns] == [False, False, True]

@@ -51,7 +51,7 @@ METRICS: tuple[str, ...] = ("roc_auc", "accuracy", "log_loss")
 # kind -> (required params, optional params)
 _KIND_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "load": (frozenset({"source"}), frozenset({"columns", "query", "rename", "fallback"})),
-    "validate": (frozenset(), frozenset({"schema", "features", "label"})),
+    "validate": (frozenset(), frozenset({"schema", "features", "label", "nullable"})),
     "split": (frozenset(), frozenset({"test_size", "by", "seed"})),
     "train": (
         frozenset({"estimator", "features", "label"}),

@@ -8,7 +8,8 @@ small dict of named values that downstream steps read through
 kind        outputs
 ==========  =========================================================
 load        ``data`` (DataFrame), ``source`` (``{"name": <source read>}``)
-validate    ``schema`` (:class:`loopml.schema.Schema`, label as target)
+validate    ``schema`` (:class:`loopml.schema.Schema`, label as target; inferred
+            contracts let every feature be missing unless ``nullable: observed``)
 split       ``train``, ``test`` (DataFrames)
 train       ``model`` (:class:`TrainedModel`)
 evaluate    ``metrics`` (dict of metric name -> float)
@@ -28,7 +29,7 @@ import hashlib
 import math
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,27 @@ def validate_step(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
             raise SchemaViolationError(violations)
         return {"schema": schema}
     columns = [*features, *([label] if label else [])]
-    return {"schema": infer_schema(frame[columns], target=label)}
+    inferred = infer_schema(frame[columns], target=label)
+    nullable = step.params.get("nullable", "all")
+    if nullable not in ("all", "observed"):
+        raise ConfigurationError(
+            f"step {step.name!r}: nullable must be 'all' (every feature may be missing, the "
+            f"default) or 'observed' (only features missing in these rows), got {nullable!r}"
+        )
+    if nullable == "observed":
+        return {"schema": inferred}
+    # A sample cannot show that a feature will never be missing: a column complete in this
+    # month's rows may lack values next month, and a contract that refuses them would stop
+    # retrained models from scoring (or being judged on) rows their champion took. Every
+    # feature may be missing unless the step says nullable: observed; the label keeps its own.
+    return {
+        "schema": replace(
+            inferred,
+            columns=tuple(
+                c if c.name == label else replace(c, nullable=True) for c in inferred.columns
+            ),
+        )
+    }
 
 
 def split(step: StepSpec, ctx: StepContext) -> dict[str, Any]:
