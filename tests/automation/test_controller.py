@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -280,3 +281,39 @@ def test_each_trigger_fires_only_with_its_evidence(home: Client, pipeline_path: 
     short = seen(schedule="* * * * *", min_labelled_rows=5000)
     assert short.reasons == () and "only 2400 labelled rows" in short.why_not
     assert "although schedule" in short.why_not
+
+
+def test_narrow_contracts_and_failed_retraining_end_the_attempt_not_the_loop(
+    home: Client, flights: pd.DataFrame, pipeline_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loopml.automation.window import scores, training_frame
+    from loopml.errors import PipelineError, SchemaViolationError
+
+    # a model whose contract was inferred from rows in which wind_speed was never missing
+    # (as a retrained one can be): its contract calls wind_speed non-nullable
+    from dataclasses import replace
+
+    model = home.registry.load(MODEL, "1")
+    narrow = replace(model.schema, columns=tuple(
+        replace(c, nullable=c.name != "wind_speed") for c in model.schema.columns))
+    model.manifest = replace(model.manifest, schema=narrow)
+    assert not next(c for c in model.schema.columns if c.name == "wind_speed").nullable
+    rows = flights[flights["month"] == 7].head(50).copy()
+    rows.loc[rows.index[0], "wind_speed"] = float("nan")
+    with pytest.raises(SchemaViolationError):
+        model.positive_score(rows[list(model.schema.feature_names)])
+    scored = scores(model, rows)  # the gate scores every row all the same
+    assert len(scored) == 50 and np.isfinite(scored).all()
+    labelled = rows.assign(label=rows[FLIGHTS_LABEL])
+    assert training_frame(labelled, model.schema, FLIGHTS_LABEL)["wind_speed"].isna().sum() == 1
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise PipelineError("step 'train' failed: the estimator refused the data")
+
+    monkeypatch.setattr(home, "run_pipeline", broken)
+    decision = loop_once(home, _policy(pipeline_path))
+    assert decision.action == "failed" and decision.phase == "idle"
+    assert "step 'train' failed" in decision.reasons[-1]
+    failed = _loop_events(home, "failed")
+    assert len(failed) == 1 and failed[0].after["evidence"]["retrain"]["train_rows"] == 1680
+    assert home.registry.resolve(MODEL, "champion").version == 1

@@ -47,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from loopml.automation.gate import paired_bootstrap
 from loopml.automation.live import error_counts, error_rate, judge_canary, judge_rollback
@@ -60,7 +61,14 @@ from loopml.automation.window import (
     split_by_time,
     training_frame,
 )
-from loopml.errors import ConflictError, MonitoringError, NotFoundError
+from loopml.errors import (
+    ConflictError,
+    DataError,
+    ModelPackageError,
+    MonitoringError,
+    NotFoundError,
+    PipelineError,
+)
 from loopml.store.controller_state import ControllerState
 
 if TYPE_CHECKING:
@@ -70,6 +78,10 @@ if TYPE_CHECKING:
 __all__ = ["Controller", "loop_target"]
 
 _log = logging.getLogger(__name__)
+
+_DETERMINISTIC = (DataError, ModelPackageError, MonitoringError, PipelineError)
+"""Errors that end a retraining or gating attempt (back to idle, audited) instead of being
+retried; store errors are not among them: the cycle stops and the next one resumes."""
 
 _KEEP = ("champion", "probation", "last_retrain")
 """State data that outlives a cycle: the champion the loop knows, its probation, last retrain."""
@@ -297,16 +309,23 @@ class Controller:
             state = self._save(state, "retraining", {"retrain": retrain}, new_step=False)
         cycle.reasons = cycle.reasons or list(retrain["reasons"])
         train = load_frames(self.client, retrain["frames"])["train"]
-        result = self.client.run_pipeline(
-            policy.pipeline,
-            inputs={policy.pipeline_input: train},
-            params={"promote.alias": policy.challenger_alias},
-            progress=lambda step, status: self._say(f"  {step}: {status}"),
-        )
         champion = self._alias(policy.champion_alias)
         cycle.champion_before = cycle.champion_after = champion
-        retrain["run_id"] = result.run_id
         last = {"at": self.clock().isoformat(), "data_end": retrain["data_end"]}
+        try:
+            result = self.client.run_pipeline(
+                policy.pipeline,
+                inputs={policy.pipeline_input: train},
+                params={"promote.alias": policy.challenger_alias},
+                progress=lambda step, status: self._say(f"  {step}: {status}"),
+            )
+        except _DETERMINISTIC as exc:  # rerunning on the same rows fails the same way
+            cycle.action = "failed"
+            cycle.reasons.append(f"retraining failed: {type(exc).__name__}: {exc}")
+            self._audit(state, "failed", " | ".join(cycle.reasons), {"retrain": retrain},
+                        champion, champion)
+            return self._save(state, "idle", {"last_retrain": last}), True
+        retrain["run_id"] = result.run_id
         version = None if result.model_version is None else int(result.model_version[1])
         register = next((s for s in result.steps if s.kind == "register"), None)
         stale = register is not None and register.cached and not resumed
@@ -341,18 +360,18 @@ class Controller:
         holdout = load_frames(self.client, retrain["frames"])["holdout"]
         cycle.holdout_rows = len(holdout)
         self._say(f"judging v{version} against v{champion} on {len(holdout)} held-out rows")
-        y = holdout["label"].to_numpy(dtype=float)
-        old = scores(self.client.registry.load(name, str(champion)), holdout)
-        new = scores(self.client.registry.load(name, str(version)), holdout)
-        cycle.champion_metric = score_metric(rule.metric, y, old)
-        cycle.challenger_metric = score_metric(rule.metric, y, new)
         evidence = {"holdout_window": retrain["holdout_window"], "run_id": retrain.get("run_id"),
                     "champion": champion, "challenger": version}
         try:
+            y = pd.to_numeric(holdout["label"], errors="coerce").to_numpy(dtype=float)
+            old = scores(self.client.registry.load(name, str(champion)), holdout)
+            new = scores(self.client.registry.load(name, str(version)), holdout)
+            cycle.champion_metric = score_metric(rule.metric, y, old)
+            cycle.challenger_metric = score_metric(rule.metric, y, new)
             gate = paired_bootstrap(y, old, new, metric=rule.metric, margin=rule.margin,
                                     alpha=rule.alpha, n_resamples=rule.resamples, seed=rule.seed)
-        except MonitoringError as exc:
-            verdict, passed = f"the gate cannot judge: {exc}", False
+        except _DETERMINISTIC as exc:  # judged again, the same rows fail the same way
+            verdict, passed = f"the gate cannot judge: {type(exc).__name__}: {exc}", False
         else:
             evidence["gate"] = gate.to_dict()
             verdict, passed = gate.describe(), gate.passed

@@ -36,8 +36,9 @@ _log = logging.getLogger(__name__)
 class LoopDecision:
     """What one cycle of the loop saw, decided and did.
 
-    ``action``: ``"none"`` (no retrain), ``"rejected"`` (a challenger failed
-    the gate), ``"canary"`` (a challenger is in canary, waiting for evidence),
+    ``action``: ``"none"`` (no retrain), ``"failed"`` (retraining failed; the
+    attempt ended), ``"rejected"`` (a challenger failed the gate or could not
+    be judged), ``"canary"`` (a challenger is in canary, waiting for evidence),
     ``"pending_approval"``, ``"promoted"``, ``"withdrawn"`` (canary failed,
     rejected by a person or timed out) or ``"rolled_back"``. ``phase`` is the
     model's loop phase after the cycle.

@@ -4,7 +4,8 @@ The window is the newest ``window.max_rows`` logged predictions that have
 ground truth (optionally only those of the last ``window.max_age_days``),
 oldest first. :func:`split_by_time` keeps its newest ``holdout_fraction`` for
 judging; :func:`training_frame` turns the older rows back into the frame the
-champion was trained on. The controller writes both frames to artifact
+champion was trained on (a missing value the champion's contract calls
+non-nullable is kept, see :func:`lenient`). The controller writes both frames to artifact
 storage before training (:func:`save_frames`), so a restarted controller
 retrains on exactly the same rows and the pipeline cache answers.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "labelled_window",
+    "lenient",
     "load_frames",
     "realised_metric",
     "save_frames",
@@ -63,7 +66,7 @@ def training_frame(labelled: pd.DataFrame, schema: Any, label: str) -> pd.DataFr
     from loopml.schema import LogicalType, conform
 
     features = [c for c in schema.feature_names if c in labelled.columns]
-    frame = conform(labelled[features], schema.select(features))
+    frame = conform(labelled[features], lenient(schema.select(features)))
     for column in schema.select(features).columns:
         if column.logical_type == LogicalType.CATEGORICAL:
             frame[column.name] = frame[column.name].astype("category")
@@ -87,15 +90,35 @@ def load_frames(client: Client, uri: str) -> dict[str, pd.DataFrame]:
     return {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
 
 
+def lenient(schema: Any) -> Any:
+    """``schema`` with every column nullable.
+
+    A contract inferred from training rows makes a column that had no missing
+    value there non-nullable; logged traffic may still miss it. The loop
+    retrains and judges on such rows (the estimators take missing values)
+    instead of failing on them.
+    """
+    return replace(schema, columns=tuple(replace(c, nullable=True) for c in schema.columns))
+
+
 def scores(model: Any, frame: pd.DataFrame) -> np.ndarray:
-    """Positive-class scores (or predictions) of a loaded model on logged rows."""
+    """Positive-class scores (or predictions) of a loaded model on logged rows.
+
+    Rows are conformed to the model's contract made :func:`lenient`, so both
+    models of the gate score every row.
+    """
     from loopml.schema import conform
 
-    features = conform(frame[list(model.schema.feature_names)], model.schema)
-    positive = model.positive_score(features)
-    if positive is None:
-        return np.asarray(model.predict(features), dtype=float)
-    return np.asarray(positive, dtype=float)
+    features = conform(frame[list(model.schema.feature_names)], lenient(model.schema))
+    fitted = getattr(model.estimator, "feature_names_in_", None)
+    if fitted is not None and all(name in features.columns for name in fitted):
+        features = features.loc[:, list(fitted)]
+    classes = model.classes
+    if classes is not None and len(classes) == 2:
+        proba = model.predict_proba(features, conformed=True)
+        if proba is not None:
+            return np.asarray(proba[:, 1], dtype=float)
+    return np.asarray(model.predict(features, conformed=True), dtype=float)
 
 
 def realised_metric(labelled: pd.DataFrame, metric: str) -> float | None:
