@@ -286,12 +286,12 @@ def test_each_trigger_fires_only_with_its_evidence(home: Client, pipeline_path: 
 def test_narrow_contracts_and_failed_retraining_end_the_attempt_not_the_loop(
     home: Client, flights: pd.DataFrame, pipeline_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loopml.automation.window import scores, training_frame
-    from loopml.errors import PipelineError, SchemaViolationError
-
     # a model whose contract was inferred from rows in which wind_speed was never missing
     # (as a retrained one can be): its contract calls wind_speed non-nullable
     from dataclasses import replace
+
+    from loopml.automation.window import scores, training_frame
+    from loopml.errors import PipelineError, SchemaViolationError
 
     model = home.registry.load(MODEL, "1")
     narrow = replace(model.schema, columns=tuple(
