@@ -21,7 +21,8 @@ def test_minimal_policy_gets_documented_defaults(tmp_path: Path) -> None:
     assert policy.model == "m"
     assert policy.pipeline == (tmp_path / "p.yaml").resolve()
     assert policy.champion_alias == "champion"
-    assert policy.triggers.drift_share == 0.3
+    assert policy.triggers.drift_share is None  # off by default (docs/loop-outcome.md)
+    assert policy.triggers.performance_drop == 0.03
     assert policy.triggers.min_labelled_rows == 500
     assert policy.challenger.metric == "roc_auc"
     assert policy.challenger.margin == 0.005

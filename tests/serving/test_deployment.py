@@ -226,3 +226,25 @@ def test_serve_cli_refuses_a_model_that_disagrees_with_the_deployment(
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1
     assert "--deployment" in result.output
+
+
+def test_a_deployment_may_name_a_canary_alias_that_does_not_exist_yet(
+    home: Client, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The loop sets the canary alias only while a canary runs: the server starts without it,
+    answers everything with the champion, and starts the canary once the alias appears."""
+    from loopml.serving.server import _check_model
+
+    spec = DeploymentSpec.from_dict(
+        {"name": "d", "model": MODEL, "canary": {"alias": "canary", "weight": 50}}
+    )
+    with caplog.at_level("WARNING", logger="loopml.serving"):
+        _check_model(home, MODEL, "champion", spec)
+    assert "canary alias 'canary'" in caplog.text and "idle" in caplog.text
+    server = _server(home, serve, spec)
+    answers = {
+        server.http.post("/predict", json={"records": [ROW]}, headers={"X-Request-ID": f"i{i}"})
+        .json()["route"]
+        for i in range(20)
+    }
+    assert answers == {"champion"}

@@ -116,6 +116,7 @@ class ModelHolder:
             version = int(registry.resolve(self.name, self.ref).version)
             served = self._current
             if served is not None and served.version == version:
+                self.last_error = None  # e.g. an alias deleted, then set back to this version
                 return False
             started = time.perf_counter()
             model = registry.load(self.name, str(version))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -41,7 +42,7 @@ from fastapi import FastAPI
 
 from loopml.api import Client, connect
 from loopml.deploy import DeploymentSpec
-from loopml.errors import ConfigurationError
+from loopml.errors import ConfigurationError, NotFoundError
 from loopml.serving.app import create_app
 from loopml.serving.auth import NO_AUTH_ENV, no_auth_requested
 from loopml.serving.batcher import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_WAIT_MS
@@ -51,6 +52,8 @@ from loopml.serving.metrics import MULTIPROC_ENV
 from loopml.settings import Settings
 
 __all__ = ["app_from_env", "run_server"]
+
+_log = logging.getLogger("loopml.serving")
 
 MODEL_ENV = "LOOPML_SERVE_MODEL"
 POLL_ENV = "LOOPML_SERVE_POLL_INTERVAL"
@@ -164,9 +167,25 @@ def _check_model(
             f"deployment {deployment.name!r} serves {deployment.model}@{deployment.champion}, "
             f"not {model_name}@{ref}"
         )
-    aliases = [ref] if deployment is None else list(deployment.aliases.values())
-    for alias in aliases:
-        client.registry.resolve(model_name, alias)
+    client.registry.resolve(model_name, ref)
+    if deployment is None:
+        return
+    for route, alias in deployment.aliases.items():
+        if route == "champion":
+            continue
+        try:
+            client.registry.resolve(model_name, alias)
+        except NotFoundError:
+            # The loop points the canary alias at a challenger only while a canary runs;
+            # until then the route is idle and every request goes to the champion.
+            _log.warning(
+                "deployment %r: %s alias %r of model %r does not exist yet; the route is "
+                "idle until it does",
+                deployment.name,
+                route,
+                alias,
+                model_name,
+            )
 
 
 def run_server(
@@ -237,7 +256,7 @@ def run_server(
     Raises
     ------
     loopml.errors.NotFoundError
-        No model ``model_name``, or ``ref`` (or a deployment alias) names no
+        No model ``model_name``, or ``ref`` (the champion alias of a deployment) names no
         alias or version of it.
     ConfigurationError
         ``log_on_full`` is neither ``"block"`` nor ``"drop"``, or
