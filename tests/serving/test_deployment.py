@@ -220,8 +220,10 @@ def test_serve_cli_refuses_a_model_that_disagrees_with_the_deployment(
     result = CliRunner().invoke(app, ["serve", "other@champion", "--deployment", str(path)])
     assert result.exit_code == 1
     assert "disagrees with deployment" in result.output
-    result = CliRunner().invoke(app, ["serve", "--deployment", str(path), "--port", "0"])
-    assert result.exit_code == 1  # every alias is resolved before the server starts
+    missing = tmp_path / "missing-champion.yaml"
+    missing.write_text("name: d\nmodel: churn\nchampion: nowhere\n")
+    result = CliRunner().invoke(app, ["serve", "--deployment", str(missing), "--port", "0"])
+    assert result.exit_code == 1  # the champion alias is resolved before the server starts
     assert "nowhere" in result.output
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1
