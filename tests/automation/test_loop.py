@@ -98,7 +98,7 @@ def test_no_drift_and_no_decay_means_no_retrain(
     decision = client.loop_once(_policy(pipeline_path))
     assert decision.action == "none", decision.reasons
     assert decision.drift_share is not None and decision.drift_share < 0.3
-    assert decision.reasons[0].startswith("no retrain, because drift share")
+    assert decision.reasons[0].startswith("no retrain: drift share")
     assert [v.version for v in client.registry.list_versions("flights")] == [1]
     client.close()
 

@@ -19,6 +19,7 @@ def test_loop_run_holds_the_lease_and_releases_it_on_sigterm(tmp_path: Path) -> 
     settings = Settings.for_home(tmp_path / "home")
     policy = tmp_path / "policy.yaml"
     policy.write_text("model: flights\npipeline: p.yaml\n")
+    (tmp_path / "p.yaml").write_text("# the pipeline file must exist; no cycle gets to use it\n")
     env = {**os.environ, **settings.as_env(), "PYTHONPATH": SRC}
     process = subprocess.Popen(
         [sys.executable, "-m", "loopml", "loop", "run", str(policy), "--interval", "0.2"],

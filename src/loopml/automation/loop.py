@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopml.automation.controller import Controller
 from loopml.automation.policy import Policy
-from loopml.errors import LoopMLError
+from loopml.errors import ConfigurationError, LoopMLError
 
 if TYPE_CHECKING:
     from loopml.api import Client
@@ -69,6 +69,14 @@ class LoopDecision:
         }
 
 
+def _check_pipeline(policy: Policy) -> None:
+    """The policy's pipeline file must exist before the loop acts (never a half-started retrain)."""
+    if not policy.pipeline.is_file():
+        raise ConfigurationError(
+            f"policy field 'pipeline': pipeline file {str(policy.pipeline)!r} does not exist"
+        )
+
+
 def loop_once(
     client: Client, policy: Policy, *, progress: Callable[[str], None] | None = None
 ) -> LoopDecision:
@@ -82,7 +90,10 @@ def loop_once(
         The model or its champion alias does not exist.
     loopml.errors.PipelineError
         Retraining failed (the champion is left untouched; the next cycle retries).
+    loopml.errors.ConfigurationError
+        The policy's pipeline file does not exist.
     """
+    _check_pipeline(policy)
     controller = Controller(client, policy)
     try:
         return controller.step(progress=progress)
@@ -107,6 +118,7 @@ def run_loop(
     by another controller waits for the next interval too. The lease is
     released on the way out. Returns the number of cycles that ran.
     """
+    _check_pipeline(policy)
     stop = stop or threading.Event()
     controller = Controller(client, policy, lease_seconds=max(lease_seconds, 3 * interval))
     cycles = 0

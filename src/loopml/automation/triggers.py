@@ -126,11 +126,25 @@ def observe(
         )
     else:
         share = evidence.get("drift_share")
-        why_not = (
-            f"no retrain, because drift share {'n/a' if share is None else f'{share:.2f}'} < "
-            f"{t.drift_share} and realised {metric} {_fmt(realised)} is within "
-            f"{t.performance_drop} of {_fmt(reference)}; no other trigger fired"
-        )
+        shown = "n/a" if share is None else f"{share:.2f}"
+        parts = [
+            f"drift share {shown} (trigger off)"
+            if t.drift_share is None
+            else f"drift share {shown} < {t.drift_share}"
+        ]
+        if t.performance_drop is None:
+            parts.append(f"realised {metric} {_fmt(realised)} (trigger off)")
+        elif realised is None:
+            parts.append(
+                f"realised {metric} n/a (no labelled rows this version served; "
+                f"reference {_fmt(reference)})"
+            )
+        else:
+            parts.append(
+                f"realised {metric} {_fmt(realised)} is within {t.performance_drop} "
+                f"of {_fmt(reference)}"
+            )
+        why_not = f"no retrain: {'; '.join(parts)}; no other trigger fired"
     return Observation(champion, labelled, tuple(reasons), why_not, evidence)
 
 

@@ -40,6 +40,15 @@ def errors_as_exit() -> Iterator[None]:
         raise typer.Exit(code=1) from None
 
 
+def require_model(c: Client, name: str) -> None:
+    """Exit 1 with one line when ``name`` is not a registered model."""
+    if name not in {m.name for m in c.registry.list_models()}:
+        err_console.print(
+            f"[red]error:[/red] model {name!r} is not registered (`loopml models list` shows what is)"
+        )
+        raise typer.Exit(code=1)
+
+
 def print_json(value: Any) -> None:
     """Print strict JSON (no NaN/Infinity tokens) on one line."""
     typer.echo(json.dumps(value, default=str, allow_nan=False, sort_keys=False))

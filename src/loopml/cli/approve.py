@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli._common import client, console
+from loopml.cli._common import client, console, require_model
 
 Model = Annotated[str, typer.Argument(help="Registered model whose promotion waits.")]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (recorded in the audit log).")]
@@ -16,6 +16,7 @@ def _decide(model: str, reason: str, *, approve: bool) -> None:
     from loopml.automation import decide
 
     with client() as c:
+        require_model(c, model)
         state = decide(c, model, approve=approve, reason=reason)
         verb = "approved" if approve else "rejected"
         console.print(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli._common import client, console, print_json
+from loopml.cli._common import client, console, err_console, print_json
 
 app = typer.Typer(
     help="The tamper-evident audit log: verify its hash chain.",
@@ -31,10 +31,33 @@ def verify(
     (position in id order, event id, kind). Prints the current head hash:
     keep it outside the database and pass it as --anchor next time.
     """
+    import re
+    from pathlib import Path
+
+    from loopml.settings import Settings
     from loopml.store.audit_chain import verify_store
 
+    if anchor is not None and not re.fullmatch(r"[0-9a-f]{64}", anchor):
+        raise typer.BadParameter(
+            "an anchor is the 64-hex-digit head hash an earlier verify printed",
+            param_hint="--anchor",
+        )
+    url = Settings.from_env().store_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        err_console.print(
+            f"[red]error:[/red] no metadata store at {url}: nothing to verify "
+            "(is LOOPML_HOME or LOOPML_STORE_URL set to the right place?)"
+        )
+        raise typer.Exit(code=1)
     with client() as c:
         result = verify_store(c.store, anchor=anchor)
+        versions = sum(len(c.registry.list_versions(m.name)) for m in c.registry.list_models())
+    if result.ok and result.n_events == 0 and versions:
+        err_console.print(
+            f"[red]audit log is empty but the registry holds {versions} model versions[/red]: "
+            "every registration writes an event, so events were removed"
+        )
+        raise typer.Exit(code=1)
     if as_json:
         print_json(result.to_dict())
     elif result.ok:
@@ -54,7 +77,7 @@ def verify(
             console.print(
                 f"  also at position {other.position}: {other.kind.value}: {other.detail}"
             )
-    if not as_json:
+    if not as_json and result.ok:
         head = "-" if result.head_id is None else f"event id {result.head_id}"
         console.print(f"head: {result.head_hash} ({head}); pass it as --anchor to a later verify")
     if not result.ok:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from loopml.cli._common import client, console, print_json
+from loopml.cli._common import client, console, print_json, require_model
 
 app = typer.Typer(help="The closed loop: observe, decide, retrain, judge, canary, promote, "
                   "roll back.", no_args_is_help=True)
@@ -83,6 +83,7 @@ def status(
 ) -> None:
     """The loop's phase for MODEL, its challenger, what it waits for, and who holds the lease."""
     with client() as c:
+        require_model(c, model)
         state = c.store.get_controller_state(model)
         lease = c.store.get_lease(model)
         body: dict[str, Any] = {
