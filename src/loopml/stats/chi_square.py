@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats
 
 from loopml.stats.result import DriftTestResult, Sample, category_counts
 
-__all__ = ["chi_square_test"]
+__all__ = ["chi_square_from_counts", "chi_square_test"]
 
 
 def chi_square_test(
@@ -67,10 +68,26 @@ def chi_square_test(
     (6.6667, 0.00982, 0.3333)
     """
     _, ref_counts, cur_counts = category_counts(reference, current, method="chi_square")
-    if ref_counts.size < 2:
+    return chi_square_from_counts(ref_counts, cur_counts, threshold=threshold)
+
+
+def chi_square_from_counts(
+    reference_counts: NDArray[np.float64] | NDArray[np.int64],
+    current_counts: NDArray[np.float64] | NDArray[np.int64],
+    *,
+    threshold: float = 0.05,
+) -> DriftTestResult:
+    """:func:`chi_square_test` on counts per category (same categories, same order).
+
+    Every category must have a positive total over both windows (the union of
+    categories, as :func:`loopml.stats.category_counts` gives); one category
+    overall gives statistic 0, p-value 1. Shared with the profile twin in
+    :mod:`loopml.monitoring.profile`.
+    """
+    if reference_counts.size < 2:
         statistic, p_value, cramers_v = 0.0, 1.0, 0.0
     else:
-        table = np.vstack((ref_counts, cur_counts))
+        table = np.vstack((reference_counts, current_counts))
         outcome = stats.chi2_contingency(table, correction=False)
         statistic, p_value = float(outcome.statistic), float(outcome.pvalue)
         cramers_v = min(1.0, float(np.sqrt(statistic / table.sum())))

@@ -10,7 +10,7 @@ from scipy import stats
 from loopml.errors import MonitoringError
 from loopml.stats.result import DriftTestResult, Sample, category_counts
 
-__all__ = ["two_proportion_z_test"]
+__all__ = ["two_proportion_from_counts", "two_proportion_z_test"]
 
 _METHOD = "two_proportion_z"
 
@@ -100,15 +100,37 @@ def two_proportion_z_test(
             f"in the reference and current samples together ({shown}{more})"
         )
     if len(categories) < 2:
+        return two_proportion_from_counts(0, 1, 0, 1, threshold=threshold)
+    i = _proportion_index(categories[0], categories[1])
+    return two_proportion_from_counts(
+        float(ref_counts[i]),
+        float(ref_counts.sum()),
+        float(cur_counts[i]),
+        float(cur_counts.sum()),
+        threshold=threshold,
+    )
+
+
+def two_proportion_from_counts(
+    x_reference: float,
+    n_reference: float,
+    x_current: float,
+    n_current: float,
+    *,
+    threshold: float = 0.05,
+) -> DriftTestResult:
+    """:func:`two_proportion_z_test` from the counts: ``x`` of ``n`` labels are the
+    proportion's category in each window (``n > 0``). Both proportions 0 or both 1
+    (one category overall) give statistic 0, p-value 1. Shared with
+    :mod:`loopml.monitoring.profile`.
+    """
+    p_ref, p_cur = x_reference / n_reference, x_current / n_current
+    pooled = (x_reference + x_current) / (n_reference + n_current)
+    if pooled in (0.0, 1.0):
         statistic, p_value, cohens_h = 0.0, 1.0, 0.0
     else:
-        i = _proportion_index(categories[0], categories[1])
-        n_ref, n_cur = int(ref_counts.sum()), int(cur_counts.sum())
-        x_ref, x_cur = int(ref_counts[i]), int(cur_counts[i])
-        p_ref, p_cur = x_ref / n_ref, x_cur / n_cur
-        pooled = (x_ref + x_cur) / (n_ref + n_cur)
-        standard_error = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_ref + 1.0 / n_cur))
-        statistic = (p_cur - p_ref) / standard_error
+        variance = pooled * (1.0 - pooled) * (1.0 / n_reference + 1.0 / n_current)
+        statistic = float((p_cur - p_ref) / math.sqrt(variance))
         p_value = min(1.0, float(2.0 * stats.norm.sf(abs(statistic))))
         cohens_h = abs(2.0 * math.asin(math.sqrt(p_cur)) - 2.0 * math.asin(math.sqrt(p_ref)))
     return DriftTestResult(

@@ -8,12 +8,10 @@ categorical ones are counted over the union of labels (plus "other" beyond
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 from scipy.spatial import distance
 
 from loopml.errors import MonitoringError
@@ -29,6 +27,9 @@ from loopml.stats import (
     psi_from_counts,
 )
 from loopml.stats.binning import quantile_edges, union_edges
+from loopml.stats.chi_square import chi_square_from_counts
+from loopml.stats.hellinger import hellinger_from_counts
+from loopml.stats.two_proportion import two_proportion_from_counts
 
 __all__ = [
     "chi_square_from_profiles",
@@ -115,22 +116,7 @@ def chi_square_from_profiles(
     .. [2] H. Cramér, "Mathematical Methods of Statistics", 1946, p. 282.
     """
     ref_counts, cur_counts = _category_counts(reference, current, "chi_square")
-    if ref_counts.size < 2:
-        statistic, p_value, cramers_v = 0.0, 1.0, 0.0
-    else:
-        table = np.vstack((ref_counts, cur_counts))
-        outcome = stats.chi2_contingency(table, correction=False)
-        statistic, p_value = float(outcome.statistic), float(outcome.pvalue)
-        cramers_v = min(1.0, float(np.sqrt(statistic / table.sum())))
-    return DriftTestResult(
-        method="chi_square",
-        statistic=statistic,
-        p_value=p_value,
-        threshold=threshold,
-        drifted=p_value < threshold,
-        effect_size=cramers_v,
-        effect_size_name="cramers_v",
-    )
+    return chi_square_from_counts(ref_counts, cur_counts, threshold=threshold)
 
 
 def _counts(
@@ -313,9 +299,7 @@ def hellinger_from_profiles(
     ref_counts, cur_counts = _counts(
         reference, current, "hellinger", lambda: _reference_edges(reference, n_bins)
     )
-    p, q = ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()
-    squared = 0.5 * float(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2))
-    return _distance("hellinger", min(1.0, math.sqrt(squared)), threshold)
+    return _distance("hellinger", hellinger_from_counts(ref_counts, cur_counts), threshold)
 
 
 def _proportion_label(labels: list[str]) -> int:
@@ -381,22 +365,12 @@ def two_proportion_z_from_profiles(
             f"reference and current profiles of {where(reference.name)} together"
         )
     if ref_counts.size < 2:
-        statistic, p_value, cohens_h = 0.0, 1.0, 0.0
-    else:
-        i = _proportion_label(labels)
-        n_ref, n_cur = float(ref_counts.sum()), float(cur_counts.sum())
-        p_ref, p_cur = ref_counts[i] / n_ref, cur_counts[i] / n_cur
-        pooled = (ref_counts[i] + cur_counts[i]) / (n_ref + n_cur)
-        standard_error = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_ref + 1.0 / n_cur))
-        statistic = float((p_cur - p_ref) / standard_error)
-        p_value = min(1.0, float(2.0 * stats.norm.sf(abs(statistic))))
-        cohens_h = abs(2.0 * math.asin(math.sqrt(p_cur)) - 2.0 * math.asin(math.sqrt(p_ref)))
-    return DriftTestResult(
-        method=method,
-        statistic=statistic,
-        p_value=p_value,
+        return two_proportion_from_counts(0, 1, 0, 1, threshold=threshold)
+    i = _proportion_label(labels)
+    return two_proportion_from_counts(
+        float(ref_counts[i]),
+        float(ref_counts.sum()),
+        float(cur_counts[i]),
+        float(cur_counts.sum()),
         threshold=threshold,
-        drifted=p_value < threshold,
-        effect_size=cohens_h,
-        effect_size_name="cohens_h",
     )
