@@ -29,6 +29,7 @@ import pandas as pd
 
 from loopml.errors import MonitoringError
 from loopml.monitoring import DriftConfig, MonitoringReport, compute_drift, realised_performance
+from loopml.monitoring._json import datetime_or_none
 from loopml.monitoring.cbpe import CBPE, CBPEEstimate
 from loopml.monitoring.concept import ConceptDriftResult, detect_concept_drift
 from loopml.monitoring.prediction_drift import PredictionDrift, prediction_drift
@@ -173,8 +174,8 @@ def monitor_model(
         version=version.version,
         alias=None if str(ref).isdigit() or ref == "latest" else str(ref),
         reference_rows=len(reference),
-        window_start=_ts(current["timestamp"].min()),
-        window_end=_ts(current["timestamp"].max()),
+        window_start=datetime_or_none(current["timestamp"].min()),
+        window_end=datetime_or_none(current["timestamp"].max()),
         drift=drift,
         performance=performance,
         labelled_rows=len(labelled),
@@ -303,10 +304,3 @@ def _over_time(
     except MonitoringError as error:
         _log.info("no performance over time: %s", error)
         return None
-
-
-def _ts(value: Any) -> datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    stamp: datetime = pd.Timestamp(value).to_pydatetime()
-    return stamp

@@ -88,7 +88,7 @@ def profile_kinds(
             kinds[str(column.name)] = "categorical"
         elif logical in _NUMERIC:
             distinct = int(reference[column.name].nunique(dropna=True))
-            few = logical == "integer" and distinct <= config.integer_categorical_max_unique
+            few = config.few_valued(logical, distinct)
             kinds[str(column.name)] = "categorical" if few else "numeric"
     return kinds
 

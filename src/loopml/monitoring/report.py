@@ -73,7 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loopml.monitoring._json import finite_or_none, iso_or_none
+from loopml.monitoring._json import datetime_or_none, finite_or_none, iso_or_none
 from loopml.monitoring.cbpe import CBPEEstimate
 from loopml.monitoring.concept import ConceptDriftResult
 from loopml.monitoring.config import DriftConfig
@@ -182,8 +182,8 @@ def drift_over_time(
         stamps = chunk[timestamp] if timestamp in chunk else pd.Series([], dtype=object)
         points.append(
             DriftPoint(
-                start=_stamp(stamps.min()) if len(stamps) else None,
-                end=_stamp(stamps.max()) if len(stamps) else None,
+                start=datetime_or_none(stamps.min()) if len(stamps) else None,
+                end=datetime_or_none(stamps.max()) if len(stamps) else None,
                 n_current=len(chunk),
                 share_drifted=drift.share_drifted,
                 dataset_drift=drift.dataset_drift,
@@ -191,13 +191,6 @@ def drift_over_time(
             )
         )
     return tuple(points)
-
-
-def _stamp(value: Any) -> datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    stamp: datetime = pd.Timestamp(value).to_pydatetime()
-    return stamp
 
 
 @dataclass(frozen=True, kw_only=True)

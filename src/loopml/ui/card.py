@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from loopml.automation.cards import ModelCard
 from loopml.ui.charts import CURRENT_COLOUR, REFERENCE_COLOUR
-from loopml.ui.report import _environment
+from loopml.ui.report import environment
 from loopml.ui.timeline import Series, line_chart_svg
 
 __all__ = ["render_card_html", "write_card_html"]
@@ -28,8 +28,12 @@ def _history_chart(history: list[dict[str, Any]]) -> Markup | None:
     labels = [str(p["created_at"])[:16].replace("T", " ") for p in history]
     drift = Series("share of columns drifted", [p["share_drifted"] for p in history], "#c44e52")
     realised = Series("realised ROC AUC", [p["roc_auc"] for p in history], REFERENCE_COLOUR)
-    estimated = Series("estimated ROC AUC (CBPE)", [p["estimated_roc_auc"] for p in history],
-                       CURRENT_COLOUR, dashed=True)
+    estimated = Series(
+        "estimated ROC AUC (CBPE)",
+        [p["estimated_roc_auc"] for p in history],
+        CURRENT_COLOUR,
+        dashed=True,
+    )
     svg = line_chart_svg(labels, [drift], title="Data drift per monitoring report")
     if any(p["roc_auc"] is not None or p["estimated_roc_auc"] is not None for p in history):
         svg += line_chart_svg(labels, [realised, estimated], title="ROC AUC per monitoring report")
@@ -64,7 +68,7 @@ def render_card_html(card: ModelCard) -> str:
         for item in evaluation["slices"]:
             slices.setdefault(item["feature"], []).append(item)
     return (
-        _environment()
+        environment()
         .get_template("card.html")
         .render(card=data, slices=slices, history_chart=_history_chart(data["history"]))
     )

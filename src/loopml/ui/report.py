@@ -23,12 +23,14 @@ from loopml.stats import category_counts
 from loopml.ui.charts import CURRENT_COLOUR, REFERENCE_COLOUR, category_bars_svg, histogram_svg
 from loopml.ui.timeline import PALETTE, Series, line_chart_svg
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["environment", "render_html", "write_html"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja2 environment of the offline HTML pages (report, model card): autoescaped,
+    templates from ``ui/templates``, filters ``num`` and ``pct``."""
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -104,7 +106,7 @@ def render_html(
     tested.sort(key=lambda c: not c["drifted"])  # drifted columns first
     charts = [(c, _chart(c, reference, current)) for c in tested]
     return (
-        _environment()
+        environment()
         .get_template("report.html")
         .render(
             report=report,
