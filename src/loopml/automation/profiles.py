@@ -42,7 +42,7 @@ import pandas as pd
 
 from loopml.errors import MonitoringError
 from loopml.monitoring import DriftConfig, DriftReport
-from loopml.monitoring.drift import MIN_TOP_K_COVERAGE, apply_multiple_testing, top_k_or_other
+from loopml.monitoring.drift import apply_multiple_testing, identifier_like
 from loopml.monitoring.profile import (
     DatasetProfile,
     ProfileKind,
@@ -76,14 +76,8 @@ def profile_kinds(
         if column.name == schema.target or column.name not in reference.columns:
             continue
         logical = str(getattr(column.logical_type, "value", column.logical_type))
-        if (
-            logical == "string"
-            and top_k_or_other(
-                reference[column.name], reference[column.name].iloc[:0], config.string_top_k
-            )[3]
-            < MIN_TOP_K_COVERAGE
-        ):
-            continue  # identifier-like: compute_drift does not test it either
+        if logical == "string" and identifier_like(reference[column.name], config.string_top_k):
+            continue  # compute_drift does not test it either
         if logical in _CATEGORICAL:
             kinds[str(column.name)] = "categorical"
         elif logical in _NUMERIC:
@@ -158,13 +152,10 @@ class ProfileCache:
 
         def make() -> DatasetProfile:
             rows = read(path)
-            present = {name: kind for name, kind in self.kinds.items() if name in rows.columns}
-            missing = [name for name in self.kinds if name not in rows.columns]
-            for name in missing:  # a column the logged rows never had: all missing
-                rows[name] = None
-            return profile_frame(
-                rows, {**present, **{n: self.kinds[n] for n in missing}}, settings=self.settings
-            )
+            for name in self.kinds:  # a column the logged rows never had: all missing
+                if name not in rows.columns:
+                    rows[name] = None
+            return profile_frame(rows, self.kinds, settings=self.settings)
 
         return self._load_or_make(
             self.folder / "log" / f"{path.parent.name}-{path.stem}.json", make

@@ -21,6 +21,7 @@ __all__ = [
     "adjust_p_values",
     "apply_multiple_testing",
     "compute_drift",
+    "identifier_like",
     "top_k_or_other",
 ]
 
@@ -132,6 +133,22 @@ MIN_TOP_K_COVERAGE = 0.5
 tested: it is identifier-like (user ids, free text), and new values are expected."""
 
 
+def _top_k(reference: pd.Series, k: int) -> tuple[set[str], float, int]:
+    """The ``k`` most frequent reference values (as text), the share of the non-missing
+    values they cover (1.0 when there are none), and the number of distinct values."""
+    counts = reference.dropna().astype(str).value_counts()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    total = int(counts.sum())
+    coverage = sum(n for _, n in ranked[:k]) / total if total else 1.0
+    return {str(value) for value, _ in ranked[:k]}, coverage, len(counts)
+
+
+def identifier_like(reference: pd.Series, k: int) -> bool:
+    """Whether a string column's ``k`` most frequent reference values cover less than
+    :data:`MIN_TOP_K_COVERAGE` of it (user ids, free text): such a column is not tested."""
+    return _top_k(reference, k)[1] < MIN_TOP_K_COVERAGE
+
+
 def top_k_or_other(
     reference: pd.Series, current: pd.Series, k: int
 ) -> tuple[pd.Series, pd.Series, str, float]:
@@ -151,11 +168,7 @@ def top_k_or_other(
         Share of the non-missing reference values the kept values cover
         (1.0 for an empty reference).
     """
-    counts = reference.dropna().astype(str).value_counts()
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    keep = {value for value, _ in ranked[:k]}
-    total = int(counts.sum())
-    coverage = sum(n for _, n in ranked[:k]) / total if total else 1.0
+    keep, coverage, n_distinct = _top_k(reference, k)
 
     def mapped(series: pd.Series) -> pd.Series:
         text = series.astype(object).where(series.isna(), series.astype(str))
@@ -163,7 +176,7 @@ def top_k_or_other(
 
     note = (
         f"string column tested on its {len(keep)} most frequent reference values "
-        f"(of {len(counts)} distinct); every other value counted as {OTHER!r}"
+        f"(of {n_distinct} distinct); every other value counted as {OTHER!r}"
     )
     return mapped(reference), mapped(current), note, coverage
 
